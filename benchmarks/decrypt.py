@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Decryption benchmark: krackwatch vs tshark vs airdecap-ng on the same large capture.
+
+Builds a large WPA2-CCMP capture from a real one (tests/data/captures/wpa2-psk-linksys.cap): its beacon and
+first 4-way handshake, then the real decrypted data frames re-encrypted again and again under that
+handshake's TK with rising PNs and sequence numbers, so every tool has real work on every frame. Then it
+times each tool on the file and prints frames/s and peak RSS side by side.
+
+    python benchmarks/decrypt.py [--size-mb 200] [--workdir benchmarks/work]
+
+This is a benchmark script, not a test: figures go to benchmarks/RESULTS.md by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from krackwatch.crypto.ccmp import CCMP  # noqa: E402
+from krackwatch.decrypt import keys  # noqa: E402
+from krackwatch.decrypt.engine import Decryptor, Outcome  # noqa: E402
+from krackwatch.wire import dot11  # noqa: E402
+from krackwatch.wire.capture import PcapWriter, open_capture  # noqa: E402
+
+SOURCE = ROOT / "tests" / "data" / "captures" / "wpa2-psk-linksys.cap"
+SSID, PASSPHRASE = "linksys", "dictionary"
+
+
+def build(path: Path, size_mb: int) -> int:
+    """Write the big capture; return its frame count."""
+    dec = Decryptor(keys.KeyRing.of([keys.passphrase(PASSPHRASE, SSID)]))
+    with open_capture(SOURCE) as reader:
+        records = list(reader)
+    preamble: list[tuple[int, bytes]] = []
+    templates: list[tuple[bytes, bytes]] = []  # (802.11 header, plaintext) of real unicast data frames
+    tk = None
+    for rec in records:
+        res = dec.process(rec.linktype, rec.data)
+        if tk is None:
+            preamble.append((rec.ts_ns, rec.data))
+            link = next((v for v in dec.links.values() if v.messages.get("M4")), None)
+            if link is not None:
+                tk = link.ptk_objs[0].tk  # the first handshake's TK
+        if res.outcome == Outcome.DECRYPTED and res.frame is not None and not res.group:
+            hlen = dot11.header_length(res.frame)
+            templates.append((res.frame[:hlen], res.frame[hlen:]))
+    ccmp = CCMP(tk)
+    target = size_mb * 1024 * 1024
+    n, pn, seq = 0, 1, 0
+    ts = preamble[-1][0]
+    with open(path, "wb") as f:
+        w = PcapWriter(f, 105, nanosecond=False)
+        for t, data in preamble:
+            w.write(t, data)
+            n += 1
+        written = f.tell()
+        while written < target:
+            for header, plain in templates:
+                h = bytearray(header)
+                h[1] = (h[1] | 0x40) & ~0x08  # Protected set, Retry cleared
+                h[22:24] = struct.pack("<H", (seq & 0xFFF) << 4)
+                body = ccmp.encrypt(bytes(h), pn, 0, plain)
+                ts += 1000
+                w.write(ts, bytes(h) + body)
+                pn += 1
+                seq += 1
+                n += 1
+                written += 16 + len(h) + len(body)
+    return n
+
+
+def run_child(cmd: list[str]) -> tuple[float, int, bytes, bytes, int]:
+    """Run a command; return (seconds, peak RSS of that child in KiB, stdout, stderr, exit code)."""
+    import threading
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    chunks: dict[str, bytes] = {}
+
+    def drain(name: str, stream) -> None:
+        chunks[name] = stream.read()
+
+    threads = [threading.Thread(target=drain, args=(n, s)) for n, s in (("out", proc.stdout), ("err", proc.stderr))]
+    for t in threads:
+        t.start()
+    _, status, usage = os.wait4(proc.pid, 0)  # reap it ourselves: wait4 gives this child's own rusage
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    return elapsed, usage.ru_maxrss, chunks.get("out", b""), chunks.get("err", b""), proc.returncode
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size-mb", type=int, default=200)
+    ap.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "work")
+    ap.add_argument("--skip", nargs="*", default=[], help="tools to skip: krackwatch tshark airdecap-ng")
+    args = ap.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    big = args.workdir / f"decrypt-{args.size_mb}mb.pcap"
+    if not big.exists():
+        t0 = time.perf_counter()
+        frames = build(big, args.size_mb)
+        print(f"built {big} ({big.stat().st_size / 1e6:.1f} MB, {frames} frames) in {time.perf_counter() - t0:.1f} s")
+    with open_capture(big) as r:
+        frames = sum(1 for _ in r)
+    size = big.stat().st_size
+    print(f"input: {big.name}: {size / 1e6:.1f} MB, {frames} frames\n")
+
+    rows = []
+    if "krackwatch" not in args.skip:
+        out = args.workdir / "kw-out.pcapng"
+        kw = shutil.which("krackwatch") or "krackwatch"
+        el, rss, so, se, rc = run_child([kw, "decrypt", str(big), "-p", PASSPHRASE, "-s", SSID, "-o", str(out),
+                                         "--format", "json", "--no-progress"])
+        got = json.loads(so)["decrypted_unicast"] if rc == 0 else f"rc={rc} {se[-200:]!r}"
+        rows.append(("krackwatch decrypt -o", el, rss, got))
+    if "tshark" not in args.skip and shutil.which("tshark"):
+        el, rss, so, se, rc = run_child(["tshark", "-r", str(big), "-n", "-o", "wlan.enable_decryption:TRUE",
+                                         "-o", f'uat:80211_keys:"wpa-pwd","{PASSPHRASE}:{SSID}"',
+                                         "-Y", "wlan.fc.protected == 1 && llc", "-T", "fields", "-e",
+                                         "frame.number"])
+        rows.append(("tshark (decrypt, count)", el, rss, len(so.splitlines()) if rc == 0 else f"rc={rc}"))
+    if "airdecap-ng" not in args.skip and shutil.which("airdecap-ng"):
+        el, rss, so, se, rc = run_child(["airdecap-ng", "-e", SSID, "-p", PASSPHRASE, str(big)])
+        text = so.decode(errors="replace")
+        import re
+
+        m = re.search(r"Number of decrypted WPA\s+packets\s+(\d+)", text)
+        rows.append(("airdecap-ng", el, rss, int(m.group(1)) if m else f"rc={rc}"))
+        dec_out = big.with_name(big.stem + "-dec.pcap")
+        if dec_out.exists():
+            dec_out.unlink()
+
+    print(f"{'tool':28} {'seconds':>9} {'frames/s':>12} {'MB/s':>8} {'peak RSS MB':>12}  decrypted")
+    for name, el, rss, got in rows:
+        print(f"{name:28} {el:9.2f} {frames / el:12,.0f} {size / 1e6 / el:8.1f} {rss / 1024:12.1f}  {got}")
+
+
+if __name__ == "__main__":
+    main()

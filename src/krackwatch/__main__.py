@@ -1,0 +1,3 @@
+from krackwatch.cli.app import main
+
+main()

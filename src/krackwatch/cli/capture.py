@@ -1,0 +1,137 @@
+"""`krackwatch info` and `krackwatch decrypt`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from krackwatch.cli.app import (
+    EXIT_INPUT,
+    FcsMode,
+    OutputFormat,
+    _emit_json,
+    _report_damage,
+    app,
+    fail,
+    progress_reporter,
+    stderr_console,
+    stdout_console,
+    user_errors,
+)
+from krackwatch.decrypt import keys as keymod
+from krackwatch.decrypt.run import analyse_capture
+from krackwatch.errors import InputError
+from krackwatch.report import capture as render
+
+CaptureArg = Annotated[Path, typer.Argument(help="A pcap or pcapng capture (gzip-compressed allowed).",
+                                            show_default=False)]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+FcsOpt = Annotated[
+    FcsMode,
+    typer.Option("--fcs", help="FCS handling: auto checks the CRC; yes/no force it; flag trusts the header."),
+]
+ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")]
+
+
+@app.command()
+def info(
+    capture: CaptureArg,
+    fmt: FormatOpt = OutputFormat.table,
+    fcs: FcsOpt = FcsMode.auto,
+    progress: ProgressOpt = True,
+) -> None:
+    """Summarise a capture: frames, link types, time span, networks, stations and handshakes."""
+    with user_errors(), progress_reporter("reading", progress) as bar:
+        summary = analyse_capture(capture, None, fcs_mode=fcs.value, decrypt=False, progress=bar)
+    if fmt == OutputFormat.json:
+        _emit_json(render.info_dict(summary))
+    else:
+        stdout_console().print(render.info_renderable(summary))
+    _report_damage(summary)
+    if summary.error is not None:
+        raise typer.Exit(EXIT_INPUT)
+
+
+def _collect_keys(
+    passphrases: list[str],
+    ssids: list[str],
+    pmks: list[str],
+    tks: list[str],
+    wep_keys: list[str],
+    key_strings: list[str],
+) -> keymod.KeyRing:
+    specs: list[keymod.KeySpec] = []
+    if ssids and not passphrases:
+        raise InputError("--ssid needs a --passphrase")
+    if ssids and len(ssids) not in (1, len(passphrases)):
+        raise InputError("give one --ssid for all passphrases, or one per --passphrase")
+    for i, p in enumerate(passphrases):
+        ssid = ssids[i] if len(ssids) == len(passphrases) else (ssids[0] if ssids else None)
+        specs.append(keymod.passphrase(p, ssid))
+    specs += [keymod.pmk(v) for v in pmks]
+    specs += [keymod.temporal_key(v) for v in tks]
+    specs += [keymod.wep_key(v) for v in wep_keys]
+    specs += [keymod.parse_wireshark_key(v) for v in key_strings]
+    return keymod.KeyRing.of(specs)
+
+
+@app.command()
+def decrypt(
+    capture: CaptureArg,
+    passphrase: Annotated[
+        Optional[list[str]],
+        typer.Option("--passphrase", "-p", envvar="KRACKWATCH_PASSPHRASE", show_envvar=True,
+                     help="WPA passphrase (repeatable; pairs with --ssid in order)."),
+    ] = None,
+    ssid: Annotated[
+        Optional[list[str]],
+        typer.Option("--ssid", "-s", envvar="KRACKWATCH_SSID", show_envvar=True,
+                     help="SSID of the passphrase; learnt from beacons and probe responses when omitted."),
+    ] = None,
+    pmk: Annotated[Optional[list[str]], typer.Option("--pmk", help="PMK in hex (repeatable).")] = None,
+    tk: Annotated[Optional[list[str]], typer.Option("--tk", help="Temporal key in hex (repeatable).")] = None,
+    wep_key: Annotated[Optional[list[str]], typer.Option("--wep-key", help="WEP key in hex (repeatable).")] = None,
+    key: Annotated[
+        Optional[list[str]],
+        typer.Option("--key", "-k", help="Wireshark key string: wpa-pwd:PASS:SSID, wpa-psk:HEX or tk:HEX."),
+    ] = None,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Write the decrypted capture here (pcapng).")
+    ] = None,
+    fmt: FormatOpt = OutputFormat.table,
+    fcs: FcsOpt = FcsMode.auto,
+    progress: ProgressOpt = True,
+) -> None:
+    """Decrypt WPA/WPA2 (CCMP, GCMP, TKIP) and WEP traffic with the keys given."""
+    with user_errors():
+        keyring = _collect_keys(passphrase or [], ssid or [], pmk or [], tk or [], wep_key or [], key or [])
+        if not keyring:
+            raise fail("no key given: use --passphrase (with --ssid), --pmk, --tk, --wep-key or --key", 2)
+        out_file = None
+        if output is not None:
+            try:
+                out_file = open(output, "wb")  # noqa: SIM115 - closed below, also on error
+            except OSError as exc:
+                raise InputError(f"cannot write: {exc.strerror}", path=str(output)) from None
+        try:
+            with progress_reporter("decrypting", progress) as bar:
+                summary = analyse_capture(capture, keyring, output=out_file, fcs_mode=fcs.value, progress=bar)
+        finally:
+            if out_file is not None:
+                out_file.close()
+    out_name = str(output) if output is not None else None
+    if fmt == OutputFormat.json:
+        _emit_json(render.decrypt_dict(summary, out_name))
+    else:
+        stdout_console().print(render.decrypt_renderable(summary, out_name))
+    _report_damage(summary)
+    if summary.error is not None:
+        raise typer.Exit(EXIT_INPUT)
+    wrong = [link for link in summary.links if link.mic == "wrong passphrase"]
+    if wrong and not summary.decrypted_unicast and not summary.decrypted_group:
+        pairs = ", ".join(f"{link.bssid}/{link.sta}" for link in wrong[:3])
+        raise fail(f"wrong passphrase or key: no handshake MIC verified ({pairs})", EXIT_INPUT)
+    if summary.frames == 0:
+        stderr_console().print("krackwatch: warning: the capture holds no frames", markup=False)

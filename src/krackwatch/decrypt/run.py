@@ -1,0 +1,174 @@
+"""Drive a :class:`Decryptor` over a capture file: summary figures and an optional decrypted pcapng."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from krackwatch.decrypt.engine import Decryptor, LinkSummary, Outcome, recompute_fcs
+from krackwatch.decrypt.keys import KeyRing
+from krackwatch.decrypt.state import mac_str
+from krackwatch.errors import InputError
+from krackwatch.wire.capture import CaptureError, PcapngWriter, open_capture
+from krackwatch.wire.linklayer import LinkType
+
+ProgressFn = Callable[[int, int | None], None]
+
+_LINKTYPE_NAMES = {lt.value: lt.name for lt in LinkType}
+
+
+def linktype_name(value: int) -> str:
+    return _LINKTYPE_NAMES.get(value, f"LINKTYPE_{value}")
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSummary:
+    bssid: str
+    ssid: str | None
+    ssid_hex: str | None
+    channel: int | None
+    freq: int | None
+    security: str | None
+    akms: tuple[str, ...]
+    pairwise: tuple[str, ...]
+    group: str | None
+    ft: bool
+    pmf: str
+    beacons: int
+    stations: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class CaptureSummary:
+    """Everything `info` and `decrypt` report about one capture."""
+
+    path: str
+    format: str = ""
+    frames: int = 0
+    linktypes: Counter = field(default_factory=Counter)
+    interfaces: int = 0
+    first_ts_ns: int | None = None
+    last_ts_ns: int | None = None
+    outcomes: Counter = field(default_factory=Counter)
+    decrypted_unicast: int = 0
+    decrypted_group: int = 0
+    michael_failures: int = 0
+    networks: list[NetworkSummary] = field(default_factory=list)
+    links: list[LinkSummary] = field(default_factory=list)
+    error: CaptureError | None = None
+    written: int = 0
+
+    @property
+    def duration_s(self) -> float:
+        if self.first_ts_ns is None or self.last_ts_ns is None:
+            return 0.0
+        return (self.last_ts_ns - self.first_ts_ns) / 1e9
+
+
+def _labels(suites) -> tuple[str, ...]:
+    """Suite names in order, once each (an RSNE and a WPA IE often list the same cipher)."""
+    out: list[str] = []
+    for s in suites:
+        label = s.label if hasattr(s, "label") else f"{s:08x}"
+        if label not in out:
+            out.append(label)
+    return tuple(out)
+
+
+def _networks(dec: Decryptor) -> list[NetworkSummary]:
+    out = []
+    for bssid, net in dec.networks.items():
+        if bssid[0] & 1:
+            continue
+        if not (net.beacons or net.ssid or net.security or net.stations):
+            continue
+        out.append(
+            NetworkSummary(
+                bssid=mac_str(bssid),
+                ssid=net.ssid.decode("utf-8", "replace") if net.ssid is not None else None,
+                ssid_hex=net.ssid.hex() if net.ssid is not None else None,
+                channel=net.channel,
+                freq=net.freq,
+                security=net.security,
+                akms=_labels(net.akms),
+                pairwise=_labels(net.pairwise),
+                group=(net.group.label if hasattr(net.group, "label") else
+                       (f"{net.group:08x}" if net.group is not None else None)),
+                ft=net.ft,
+                pmf=net.pmf,
+                beacons=net.beacons,
+                stations=tuple(sorted(mac_str(s) for s in net.stations)),
+            )
+        )
+    out.sort(key=lambda n: n.bssid)
+    return out
+
+
+def analyse_capture(
+    source: str | os.PathLike | BinaryIO,
+    keys: KeyRing | None = None,
+    *,
+    output: BinaryIO | None = None,
+    fcs_mode: str = "auto",
+    decrypt: bool = True,
+    progress: ProgressFn | None = None,
+) -> CaptureSummary:
+    """Read a capture once; decrypt what the keys allow; write a decrypted pcapng to ``output``."""
+    dec = Decryptor(keys, fcs_mode=fcs_mode, decrypt=decrypt)
+    path = os.fspath(source) if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "<stream>")
+    summary = CaptureSummary(path=str(path))
+    writer = PcapngWriter(output, comment="decrypted by krackwatch") if output is not None else None
+    out_if: dict[int, int] = {}
+    with open_capture(source) as reader:
+        summary.format = reader.format
+        tick = 0
+        for rec in reader:
+            summary.frames += 1
+            summary.linktypes[rec.linktype] += 1
+            ts = rec.ts_ns
+            if summary.first_ts_ns is None or ts < summary.first_ts_ns:
+                summary.first_ts_ns = ts
+            if summary.last_ts_ns is None or ts > summary.last_ts_ns:
+                summary.last_ts_ns = ts
+            result = dec.process(rec.linktype, rec.data)
+            if writer is not None:
+                iface = out_if.get(rec.interface)
+                if iface is None:
+                    iface = out_if[rec.interface] = writer.add_interface(rec.linktype)
+                comments = rec.comments
+                if result.frame is not None:
+                    data = rec.data[: result.link_header] + result.frame
+                    if result.fcs:
+                        data += recompute_fcs(result.frame)
+                    origlen = rec.origlen - rec.caplen + len(data)
+                    writer.write(iface, ts, data, origlen=origlen, comments=comments)
+                else:
+                    if result.outcome in (Outcome.NO_KEY, Outcome.FAILED, Outcome.MALFORMED, Outcome.FCS_BAD):
+                        comments = comments + (f"krackwatch: not decrypted: {result.reason}",)
+                    writer.write(iface, ts, rec.data, origlen=rec.origlen, comments=comments)
+                summary.written += 1
+            tick += 1
+            if progress is not None and tick >= 4096:
+                tick = 0
+                progress(reader.position, reader.size)
+        summary.error = reader.error
+        summary.interfaces = len(reader.interfaces)
+        if progress is not None:
+            progress(reader.position, reader.size)
+    if writer is not None:
+        writer.flush()
+    summary.outcomes = Counter({str(k): v for k, v in dec.outcomes.items()})
+    summary.decrypted_unicast = dec.decrypted_unicast
+    summary.decrypted_group = dec.decrypted_group
+    summary.michael_failures = dec.michael_failures
+    summary.networks = _networks(dec)
+    summary.links = dec.link_summaries()
+    usable = {lt for lt in _LINKTYPE_NAMES if decrypt is False or lt != LinkType.ETHERNET}
+    if summary.frames and not usable.intersection(summary.linktypes):
+        names = ", ".join(linktype_name(lt) for lt in summary.linktypes)
+        what = "for decryption" if decrypt else ""
+        raise InputError(f"unsupported link type {what}: {names}".replace("  ", " "), path=summary.path)
+    return summary

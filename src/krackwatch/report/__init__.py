@@ -1,0 +1,1 @@
+"""Renderers: turn krackwatch results into tables, JSON and other report formats."""
