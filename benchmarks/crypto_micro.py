@@ -12,7 +12,7 @@ import timeit
 
 from krackwatch.crypto import CCMP, GCMP, TKIP
 
-QOS_HEADER = bytes.fromhex("88410000" "020000000000" "020000000100" "020000000000" "1000" "0000")
+QOS_HEADER = bytes.fromhex("8841000002000000000002000000010002000000000010000000")
 
 
 def _bench(label: str, func, number: int, repeat: int) -> None:
@@ -30,14 +30,34 @@ def main() -> None:
     for size in (100, 1500):
         ccmp_body = ccmp.encrypt(header, 42, 0, bytes(size - len(header) - 8 - 8))
         gcmp_body = gcmp.encrypt(header, 42, 0, bytes(size - len(header) - 8 - 16))
-        tkip_body = tkip.encrypt(header, 42, 0, bytes(size - len(header) - 8 - 8 - 4), michael_key=tk32[24:32])
+        tkip_body = tkip.encrypt(
+            header, 42, 0, bytes(size - len(header) - 8 - 8 - 4), michael_key=tk32[24:32]
+        )
         n = 20000 if size == 100 else 5000
-        _bench(f"CCMP-128 decrypt, {size}-octet MPDU", lambda: ccmp.decrypt(header, ccmp_body), n, args.repeat)
-        _bench(f"GCMP-128 decrypt, {size}-octet MPDU", lambda: gcmp.decrypt(header, gcmp_body), n, args.repeat)
-        _bench(f"TKIP decrypt + Michael, {size}-octet MPDU",
-               lambda: tkip.decrypt(header, tkip_body, michael_key=tk32[24:32]), n // 10, args.repeat)
-        _bench(f"TKIP decrypt (ICV only), {size}-octet MPDU",
-               lambda: tkip.decrypt(header, tkip_body, michael_key=None), n // 4, args.repeat)
+        _bench(
+            f"CCMP-128 decrypt, {size}-octet MPDU",
+            lambda b=ccmp_body: ccmp.decrypt(header, b),
+            n,
+            args.repeat,
+        )
+        _bench(
+            f"GCMP-128 decrypt, {size}-octet MPDU",
+            lambda b=gcmp_body: gcmp.decrypt(header, b),
+            n,
+            args.repeat,
+        )
+        _bench(
+            f"TKIP decrypt + Michael, {size}-octet MPDU",
+            lambda b=tkip_body: tkip.decrypt(header, b, michael_key=tk32[24:32]),
+            n // 10,
+            args.repeat,
+        )
+        _bench(
+            f"TKIP decrypt (ICV only), {size}-octet MPDU",
+            lambda b=tkip_body: tkip.decrypt(header, b, michael_key=None),
+            n // 4,
+            args.repeat,
+        )
 
 
 if __name__ == "__main__":

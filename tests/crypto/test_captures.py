@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from krackwatch.crypto import (
+    AKM,
     CCMP,
     TKIP,
-    AKM,
     Cipher,
     DecryptionError,
     InvalidMIC,
@@ -36,7 +36,9 @@ SNAP_EAPOL = b"\xaa\xaa\x03\x00\x00\x00\x88\x8e"
 def _manifest() -> dict[str, dict[str, str]]:
     lines = (CAPTURES / "MANIFEST.tsv").read_text().splitlines()
     head = lines[0].split("\t")
-    return {row["filename"]: row for row in (dict(zip(head, ln.split("\t"), strict=False)) for ln in lines[1:])}
+    return {
+        row["filename"]: row for row in (dict(zip(head, ln.split("\t"), strict=False)) for ln in lines[1:])
+    }
 
 
 MANIFEST = _manifest()
@@ -138,8 +140,15 @@ class Walk:
             return
         if pairwise and mic and not ack and key_data:  # message 2: derive and check the PTK
             cipher = Cipher.TKIP if version == 1 else Cipher.CCMP128
-            ptk = derive_ptk(self.pmk, ap, sta, self.anonce[(ap, sta)], e[17:49],
-                             akm=AKM.WPA_PSK if wpa1 else AKM.PSK, cipher=cipher)
+            ptk = derive_ptk(
+                self.pmk,
+                ap,
+                sta,
+                self.anonce[(ap, sta)],
+                e[17:49],
+                akm=AKM.WPA_PSK if wpa1 else AKM.PSK,
+                cipher=cipher,
+            )
             verify_eapol_key_mic(ptk.kck, e, descriptor_version=version)
             self.counts["M2"] += 1
             if protected:  # a rekey (or a TPTK): not in use until its message 4
@@ -156,7 +165,9 @@ class Walk:
             self.counts["M3"] += 1
             assert install
             if info & 0x1000:
-                self._gtk_from_kdes(ap, decrypt_key_data(ptk.kek, e[49:65], key_data, descriptor_version=version))
+                self._gtk_from_kdes(
+                    ap, decrypt_key_data(ptk.kek, e[49:65], key_data, descriptor_version=version)
+                )
             return
         self.counts["G1"] += 1
         plain = decrypt_key_data(ptk.kek, e[49:65], key_data, descriptor_version=version)

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from krackwatch.crypto.ccmp import CCMP, ccmp_aad, ccmp_header, ccmp_nonce, ccmp_pn
 from krackwatch.crypto.errors import CryptoError, DecryptionError
 
-CCMP_VECTORS = json.loads((Path(__file__).resolve().parents[1] / "data" / "vectors" / "ccmp.json").read_text())
+CCMP_VECTORS = json.loads(
+    (Path(__file__).resolve().parents[1] / "data" / "vectors" / "ccmp.json").read_text()
+)
 H = bytes.fromhex
 
 
@@ -83,8 +85,13 @@ KEYS = st.sampled_from([16, 32]).flatmap(lambda n: st.binary(min_size=n, max_siz
 
 
 @settings(max_examples=200, deadline=None)
-@given(tk=KEYS, header=mac_headers(), pn=st.integers(0, (1 << 48) - 1), key_id=st.integers(0, 3),
-       plaintext=st.binary(max_size=200))
+@given(
+    tk=KEYS,
+    header=mac_headers(),
+    pn=st.integers(0, (1 << 48) - 1),
+    key_id=st.integers(0, 3),
+    plaintext=st.binary(max_size=200),
+)
 def test_ccmp_roundtrip(tk, header, pn, key_id, plaintext):
     cipher = CCMP(tk)
     body = cipher.encrypt(header, pn, key_id, plaintext)
@@ -157,3 +164,23 @@ def test_ccmp_reasons():
     with pytest.raises(CryptoError):
         CCMP(b"\x00" * 24)
     assert "00" not in repr(cipher)
+
+
+@settings(max_examples=300, deadline=None)
+@given(tk=KEYS, header=mac_headers(), pn=st.integers(0, 2**48 - 1), plaintext=st.binary(max_size=64),
+       flip=st.integers(0, 200))
+def test_decrypt_frame_equals_decrypt(tk, header, pn, plaintext, flip):
+    """The hot-path whole-frame decryption gives the same plaintext and the same failures."""
+    c = CCMP(tk)
+    frame = bytearray(header + c.encrypt(header, pn, 0, plaintext))
+    if flip < len(frame):
+        frame[flip] ^= 0x01
+    frame = bytes(frame)
+    try:
+        want = c.decrypt(frame[: len(header)], frame[len(header):])
+    except DecryptionError as exc:
+        with pytest.raises(DecryptionError) as got:
+            c.decrypt_frame(frame, len(header))
+        assert got.value.reason == exc.reason
+    else:
+        assert c.decrypt_frame(frame, len(header)) == want

@@ -24,7 +24,9 @@ from krackwatch.crypto.kdf import pbkdf2_psk
 from krackwatch.crypto.mic import eapol_key_mic, verify_eapol_key_mic
 from krackwatch.crypto.suites import AKM, Cipher
 
-FT = json.loads((Path(__file__).resolve().parents[1] / "data" / "vectors" / "ft_key_hierarchy.json").read_text())
+FT = json.loads(
+    (Path(__file__).resolve().parents[1] / "data" / "vectors" / "ft_key_hierarchy.json").read_text()
+)
 H = bytes.fromhex
 
 
@@ -63,12 +65,21 @@ def test_mdid_int_is_the_little_endian_field():
 
 
 def test_sha384_ft_sizes():
-    r0, r0n = derive_pmk_r0(b"\x01" * 48, b"ssid", b"\x01\x02", b"r0kh", b"\x02" * 6, akm=AKM.FT_IEEE8021X_SHA384)
+    r0, r0n = derive_pmk_r0(
+        b"\x01" * 48, b"ssid", b"\x01\x02", b"r0kh", b"\x02" * 6, akm=AKM.FT_IEEE8021X_SHA384
+    )
     assert len(r0) == 48 and len(r0n) == 16
     r1, r1n = derive_pmk_r1(r0, r0n, b"\x03" * 6, b"\x02" * 6, akm=AKM.FT_IEEE8021X_SHA384)
     assert len(r1) == 48 and len(r1n) == 16
-    ptk = derive_ft_ptk(r1, b"\x04" * 32, b"\x05" * 32, b"\x03" * 6, b"\x02" * 6, akm=AKM.FT_IEEE8021X_SHA384,
-                        cipher=Cipher.GCMP256)
+    ptk = derive_ft_ptk(
+        r1,
+        b"\x04" * 32,
+        b"\x05" * 32,
+        b"\x03" * 6,
+        b"\x02" * 6,
+        akm=AKM.FT_IEEE8021X_SHA384,
+        cipher=Cipher.GCMP256,
+    )
     assert (len(ptk.kck), len(ptk.kek), len(ptk.tk)) == (24, 32, 32)
 
 
@@ -80,8 +91,15 @@ def test_sha384_ft_sizes():
         lambda: derive_pmk_r0(b"\x01" * 32, b"s", b"\x01", b"r0", b"\x02" * 6, akm=AKM.FT_PSK),
         lambda: derive_pmk_r0(b"\x01" * 32, b"s", b"\x01\x02", b"", b"\x02" * 6, akm=AKM.FT_PSK),
         lambda: derive_pmk_r1(b"\x01" * 31, b"\x00" * 16, b"\x03" * 6, b"\x02" * 6, akm=AKM.FT_PSK),
-        lambda: derive_ft_ptk(b"\x01" * 32, b"\x04" * 32, b"\x05" * 32, b"\x03" * 6, b"\x02" * 6,
-                              akm=AKM.FT_PSK, cipher=Cipher.WEP40),
+        lambda: derive_ft_ptk(
+            b"\x01" * 32,
+            b"\x04" * 32,
+            b"\x05" * 32,
+            b"\x03" * 6,
+            b"\x02" * 6,
+            akm=AKM.FT_PSK,
+            cipher=Cipher.WEP40,
+        ),
     ],
 )
 def test_ft_input_checks(call):

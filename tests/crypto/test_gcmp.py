@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from krackwatch.crypto.errors import CryptoError, DecryptionError
 from krackwatch.crypto.gcmp import GCMP, gcmp_aad, gcmp_header, gcmp_nonce, gcmp_pn
 
-GCMP_VECTORS = json.loads((Path(__file__).resolve().parents[1] / "data" / "vectors" / "gcmp.json").read_text())
+GCMP_VECTORS = json.loads(
+    (Path(__file__).resolve().parents[1] / "data" / "vectors" / "gcmp.json").read_text()
+)
 H = bytes.fromhex
 
 

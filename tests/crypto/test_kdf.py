@@ -58,15 +58,23 @@ def test_psk_rejects_other_types():
 
 @pytest.mark.parametrize("vec", PRF["vectors"], ids=lambda v: v["name"])
 def test_prf_sha1(vec):
-    out = prf_sha1(bytes.fromhex(vec["key_hex"]), vec["label_ascii"].encode(), bytes.fromhex(vec["data_hex"]),
-                   vec["output_bits"] // 8)
+    out = prf_sha1(
+        bytes.fromhex(vec["key_hex"]),
+        vec["label_ascii"].encode(),
+        bytes.fromhex(vec["data_hex"]),
+        vec["output_bits"] // 8,
+    )
     assert out.hex() == vec["output_hex"]
 
 
 @pytest.mark.parametrize("vec", KDF["vectors"], ids=lambda v: v["name"])
 def test_kdf_sha256(vec):
-    out = kdf_sha256(vec["key_ascii"].encode(), vec["label_ascii"].encode(), vec["context_ascii"].encode(),
-                     vec["length_bits"])
+    out = kdf_sha256(
+        vec["key_ascii"].encode(),
+        vec["label_ascii"].encode(),
+        vec["context_ascii"].encode(),
+        vec["length_bits"],
+    )
     assert out.hex() == vec["output_hex"]
 
 

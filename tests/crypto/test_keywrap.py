@@ -14,7 +14,9 @@ from krackwatch.crypto.keywrap import aes_key_unwrap, aes_key_wrap, decrypt_key_
 from krackwatch.crypto.rc4 import rc4
 from krackwatch.crypto.suites import AKM
 
-KW = json.loads((Path(__file__).resolve().parents[1] / "data" / "vectors" / "aes_keywrap_rfc3394.json").read_text())
+KW = json.loads(
+    (Path(__file__).resolve().parents[1] / "data" / "vectors" / "aes_keywrap_rfc3394.json").read_text()
+)
 H = bytes.fromhex
 
 

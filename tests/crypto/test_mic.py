@@ -18,7 +18,9 @@ from krackwatch.crypto.mic import eapol_key_mic, verify_eapol_key_mic
 from krackwatch.crypto.ptk import derive_ptk
 from krackwatch.crypto.suites import AKM, Cipher
 
-EAPOL = json.loads((Path(__file__).resolve().parents[1] / "data" / "vectors" / "eapol_key_mic.json").read_text())
+EAPOL = json.loads(
+    (Path(__file__).resolve().parents[1] / "data" / "vectors" / "eapol_key_mic.json").read_text()
+)
 H = bytes.fromhex
 CALC_PTK = next(v for v in EAPOL["vectors"] if "test-calc-ptk" in v["name"])
 CALC_MIC = next(v for v in EAPOL["vectors"] if "test-calc-mic" in v["name"])
@@ -30,8 +32,15 @@ def _with_mic(eapol: bytes, mic: bytes, offset: int = 81) -> bytes:
 
 
 def _kck(vec) -> bytes:
-    return derive_ptk(H(vec["pmk_hex"]), H(vec["aa_bssid"]), H(vec["spa_sta"]), H(vec["anonce_hex"]),
-                      H(vec["snonce_hex"]), akm=AKM.PSK, cipher=Cipher.CCMP128).kck
+    return derive_ptk(
+        H(vec["pmk_hex"]),
+        H(vec["aa_bssid"]),
+        H(vec["spa_sta"]),
+        H(vec["anonce_hex"]),
+        H(vec["snonce_hex"]),
+        akm=AKM.PSK,
+        cipher=Cipher.CCMP128,
+    ).kck
 
 
 def test_calc_ptk_m2_mic_v2():
@@ -44,9 +53,10 @@ def test_calc_ptk_m2_mic_v2():
 
 def test_calc_mic_hmac_md5_v1():
     eapol = H(CALC_MIC["eapol_m2_hex_with_mic_field_zeroed"])
-    assert eapol_key_mic(_kck(CALC_MIC), eapol, descriptor_version=1).hex() == CALC_MIC["expected"][
-        "mic_keyver1_hmac_md5_hex"
-    ]
+    assert (
+        eapol_key_mic(_kck(CALC_MIC), eapol, descriptor_version=1).hex()
+        == CALC_MIC["expected"]["mic_keyver1_hmac_md5_hex"]
+    )
 
 
 def test_calc_mic_hmac_sha1_v2_is_truncated_digest():
@@ -66,8 +76,17 @@ def _parse_hccapx(raw: bytes) -> dict:
     mac_ap, nonce_ap = raw[59:65], raw[65:97]
     mac_sta, nonce_sta = raw[97:103], raw[103:135]
     (eapol_len,) = struct.unpack_from("<H", raw, 135)
-    return {"message_pair": pair, "ssid": essid.decode(), "keyver": keyver, "keymic": keymic, "mac_ap": mac_ap,
-            "nonce_ap": nonce_ap, "mac_sta": mac_sta, "nonce_sta": nonce_sta, "eapol": raw[137 : 137 + eapol_len]}
+    return {
+        "message_pair": pair,
+        "ssid": essid.decode(),
+        "keyver": keyver,
+        "keymic": keymic,
+        "mac_ap": mac_ap,
+        "nonce_ap": nonce_ap,
+        "mac_sta": mac_sta,
+        "nonce_sta": nonce_sta,
+        "eapol": raw[137 : 137 + eapol_len],
+    }
 
 
 def test_hccapx_wpa1_hmac_md5():
@@ -76,8 +95,15 @@ def test_hccapx_wpa1_hmac_md5():
     assert rec["ssid"] == parsed["ssid"] and rec["keyver"] == parsed["keyver"] == 1
     assert rec["eapol"].hex() == parsed["eapol_hex"] and len(rec["eapol"]) == parsed["eapol_len"]
     pmk = pbkdf2_psk(HCCAPX["passphrase"], rec["ssid"])
-    ptk = derive_ptk(pmk, rec["mac_ap"], rec["mac_sta"], rec["nonce_ap"], rec["nonce_sta"], akm=AKM.WPA_PSK,
-                     cipher=Cipher.WPA_TKIP)
+    ptk = derive_ptk(
+        pmk,
+        rec["mac_ap"],
+        rec["mac_sta"],
+        rec["nonce_ap"],
+        rec["nonce_sta"],
+        akm=AKM.WPA_PSK,
+        cipher=Cipher.WPA_TKIP,
+    )
     assert eapol_key_mic(ptk.kck, rec["eapol"], descriptor_version=1) == rec["keymic"]
     verify_eapol_key_mic(ptk.kck, _with_mic(rec["eapol"], rec["keymic"]), descriptor_version=1)
 
@@ -101,7 +127,9 @@ def test_verify_rejects_any_flipped_bit(data):
 
 
 def test_verify_rejects_truncated_frames():
-    eapol = _with_mic(H(CALC_PTK["eapol_m2_hex_with_mic_field_zeroed"]), H(CALC_PTK["expected"]["key_mic_hex"]))
+    eapol = _with_mic(
+        H(CALC_PTK["eapol_m2_hex_with_mic_field_zeroed"]), H(CALC_PTK["expected"]["key_mic_hex"])
+    )
     for cut in (0, 3, 50, 90, len(eapol) - 1):
         with pytest.raises(InvalidMIC):
             verify_eapol_key_mic(_kck(CALC_PTK), eapol[:cut], descriptor_version=2)
@@ -120,9 +148,10 @@ def test_akm_defined_versions():
     assert eapol_key_mic(kck16, frame, descriptor_version=0, akm=AKM.SAE) == eapol_key_mic(
         kck16, frame, descriptor_version=3
     )
-    assert eapol_key_mic(kck16, frame, descriptor_version=0, akm=AKM.SUITE_B) == hmac.new(
-        kck16, frame, hashlib.sha256
-    ).digest()[:16]
+    assert (
+        eapol_key_mic(kck16, frame, descriptor_version=0, akm=AKM.SUITE_B)
+        == hmac.new(kck16, frame, hashlib.sha256).digest()[:16]
+    )
     mic = eapol_key_mic(kck24, frame, descriptor_version=0, akm=AKM.SUITE_B_192)
     assert mic == hmac.new(kck24, frame, hashlib.sha384).digest()[:24]
     body = bytearray(frame)

@@ -25,8 +25,14 @@ H = bytes.fromhex
 @pytest.mark.parametrize("vec", PTK_VECTORS["vectors"], ids=lambda v: v["name"])
 def test_ptk_vectors(vec):
     ptk = derive_ptk(
-        H(vec["pmk_hex"]), H(vec["aa_hex"]), H(vec["spa_hex"]), H(vec["anonce_hex"]), H(vec["snonce_hex"]),
-        akm=AKM[vec["akm"]], cipher=CIPHERS[vec["cipher"]], kdk_len=vec.get("kdk_len", 0),
+        H(vec["pmk_hex"]),
+        H(vec["aa_hex"]),
+        H(vec["spa_hex"]),
+        H(vec["anonce_hex"]),
+        H(vec["snonce_hex"]),
+        akm=AKM[vec["akm"]],
+        cipher=CIPHERS[vec["cipher"]],
+        kdk_len=vec.get("kdk_len", 0),
     )
     for part in ("kck", "kek", "tk", "kdk"):
         if f"{part}_hex" in vec["expected"]:
@@ -107,16 +113,37 @@ def test_derive_ptk_refuses(kwargs, why):
 
 def test_derive_ptk_checks_lengths():
     with pytest.raises(CryptoError):
-        derive_ptk(b"\x01" * 32, b"\x02" * 5, b"\x03" * 6, b"\x04" * 32, b"\x05" * 32, akm=AKM.PSK,
-                   cipher=Cipher.CCMP128)
+        derive_ptk(
+            b"\x01" * 32,
+            b"\x02" * 5,
+            b"\x03" * 6,
+            b"\x04" * 32,
+            b"\x05" * 32,
+            akm=AKM.PSK,
+            cipher=Cipher.CCMP128,
+        )
     with pytest.raises(CryptoError):
-        derive_ptk(b"\x01" * 32, b"\x02" * 6, b"\x03" * 6, b"\x04" * 31, b"\x05" * 32, akm=AKM.PSK,
-                   cipher=Cipher.CCMP128)
+        derive_ptk(
+            b"\x01" * 32,
+            b"\x02" * 6,
+            b"\x03" * 6,
+            b"\x04" * 31,
+            b"\x05" * 32,
+            akm=AKM.PSK,
+            cipher=Cipher.CCMP128,
+        )
 
 
 def test_suite_b_192_key_sizes():
-    ptk = derive_ptk(b"\x01" * 48, b"\x02" * 6, b"\x03" * 6, b"\x04" * 32, b"\x05" * 32,
-                     akm=AKM.SUITE_B_192, cipher=Cipher.GCMP256)
+    ptk = derive_ptk(
+        b"\x01" * 48,
+        b"\x02" * 6,
+        b"\x03" * 6,
+        b"\x04" * 32,
+        b"\x05" * 32,
+        akm=AKM.SUITE_B_192,
+        cipher=Cipher.GCMP256,
+    )
     assert (len(ptk.kck), len(ptk.kek), len(ptk.tk)) == (24, 32, 32)
 
 
@@ -169,3 +196,18 @@ def test_pmkid_sha256_variant_differs_from_sha1():
 def test_pmkid_refuses_akms_with_other_pmkids(akm):
     with pytest.raises(CryptoError):
         pmkid(b"\x11" * 32, b"\x22" * 6, b"\x33" * 6, akm=akm)
+
+
+def test_unknown_selectors_raise_crypto_error():
+    with pytest.raises(CryptoError):
+        derive_ptk(
+            b"\x01" * 32,
+            b"\x02" * 6,
+            b"\x03" * 6,
+            b"\x04" * 32,
+            b"\x05" * 32,
+            akm=0x00ABCD01,
+            cipher=Cipher.CCMP128,
+        )
+    with pytest.raises(CryptoError):
+        pmkid(b"\x01" * 32, b"\x02" * 6, b"\x03" * 6, akm=0x000FAC63)

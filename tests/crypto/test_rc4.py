@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
 from cryptography.hazmat.primitives.ciphers import Cipher
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import importlib
 from krackwatch.crypto.errors import CryptoError
 from krackwatch.crypto.rc4 import rc4
 

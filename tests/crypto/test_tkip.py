@@ -22,7 +22,9 @@ from krackwatch.crypto.tkip import (
     tkip_tsc,
 )
 
-TKIP_VECTORS = json.loads((Path(__file__).resolve().parents[1] / "data" / "vectors" / "tkip.json").read_text())
+TKIP_VECTORS = json.loads(
+    (Path(__file__).resolve().parents[1] / "data" / "vectors" / "tkip.json").read_text()
+)
 MIXING = [v for v in TKIP_VECTORS["vectors"] if "p1k" in v]
 MPDU = [v for v in TKIP_VECTORS["vectors"] if "plaintext_mpdu_hex" in v]
 H = bytes.fromhex
@@ -46,7 +48,10 @@ def test_mpdu_vector(vec):
     expected = vec["expected"]
     michael_key = tk[16:24]  # "michael_key_used": Authenticator -> Supplicant (FromDS frame)
     assert header[1] & 0x03 == 0x02
-    assert michael(michael_key, michael_header(header) + msdu).hex() == expected["michael_mic_hex_from_source_comment"]
+    assert (
+        michael(michael_key, michael_header(header) + msdu).hex()
+        == expected["michael_mic_hex_from_source_comment"]
+    )
     assert tkip_iv(tsc, 0).hex() == expected["iv_extiv_hex_from_source_comment"]
     ttak = phase1(tk[:16], header[10:16], tsc >> 16)
     assert b"".join(w.to_bytes(2, "little") for w in ttak).hex() == expected["ttak_hex_hostap_output"]
@@ -105,8 +110,13 @@ HEADERS = st.builds(
 
 
 @settings(max_examples=150, deadline=None)
-@given(tk=TK32, header=HEADERS, tsc=st.integers(0, (1 << 48) - 1), key_id=st.integers(0, 3),
-       msdu=st.binary(max_size=200))
+@given(
+    tk=TK32,
+    header=HEADERS,
+    tsc=st.integers(0, (1 << 48) - 1),
+    key_id=st.integers(0, 3),
+    msdu=st.binary(max_size=200),
+)
 def test_tkip_roundtrip(tk, header, tsc, key_id, msdu):
     cipher = TKIP(tk)
     body = cipher.encrypt(header, tsc, key_id, msdu, michael_key=tk[24:32])

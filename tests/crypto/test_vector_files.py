@@ -15,13 +15,19 @@ VECTORS = Path(__file__).resolve().parents[1] / "data" / "vectors"
 
 # file -> (list keys holding entries, predicate naming the consuming test)
 SHAPES = {
-    "aes_keywrap_rfc3394.json": (["vectors"], lambda v: {"kek_hex", "key_data_hex", "ciphertext_hex"} <= v.keys()),
+    "aes_keywrap_rfc3394.json": (
+        ["vectors"],
+        lambda v: {"kek_hex", "key_data_hex", "ciphertext_hex"} <= v.keys(),
+    ),
     "bip_cmac.json": (["vectors"], lambda v: "tag_hex" in v or "igtk_hex" in v),
     "ccmp.json": (["vectors"], lambda v: {"tk_hex", "plaintext_mpdu_hex", "expected"} <= v.keys()),
     "eapol_key_mic.json": (
         ["vectors"],
-        lambda v: "ptk_prf80_hex" in v.get("expected", {}) or "hccapx_hex" in v
-        or v.get("hash_line", "").startswith("WPA*01*"),
+        lambda v: (
+            "ptk_prf80_hex" in v.get("expected", {})
+            or "hccapx_hex" in v
+            or v.get("hash_line", "").startswith("WPA*01*")
+        ),
     ),
     "ft_key_hierarchy.json": (["vectors"], lambda v: v.get("hash_line", "").startswith("WPA*04*")),
     "gcmp.json": (["vectors"], lambda v: {"tk_hex", "plaintext_mpdu_hex", "expected"} <= v.keys()),

@@ -201,6 +201,8 @@ def test_encode_rejects_fields_that_disagree_with_frame_control():
         MacHeader(0x0008, 0, A[:5], B, C, 0).encode()
     with pytest.raises(EncodeError):
         MacHeader(0x0001, 0, A).encode()  # protocol version 1
+    with pytest.raises(EncodeError):
+        MacHeader(0x0008, 0x10000, A, B, C, 0).encode()  # Duration does not fit 16 bits
 
 
 # --------------------------------------------------------------------------- control frames
@@ -239,7 +241,9 @@ def test_control_frames_have_the_right_addresses(sub, length, has_ta):
 
 
 def test_ps_poll_and_cf_end_bssid():
-    ps = decode_header(_ctrl(CtrlSubtype.PS_POLL).to_bytes(2, "little") + (0xC001).to_bytes(2, "little") + A + B)
+    ps = decode_header(
+        _ctrl(CtrlSubtype.PS_POLL).to_bytes(2, "little") + (0xC001).to_bytes(2, "little") + A + B
+    )
     assert ps.bssid == A and ps.duration & 0x3FFF == 1  # Duration/ID carries the AID
     cf = decode_header(_ctrl(CtrlSubtype.CF_END).to_bytes(2, "little") + b"\x00\x00" + A + B)
     assert cf.bssid == B
@@ -281,7 +285,12 @@ def _elements(*els: Element) -> bytes:
 def test_beacon_body_fields_and_network_info():
     rsne = RSNE()  # CCMP / CCMP / PSK
     els = (Element(0, b"\xffnot-utf8\x00"), Element(3, b"\x06"), rsne.element())
-    body = (0x0102030405060708).to_bytes(8, "little") + (100).to_bytes(2, "little") + b"\x11\x04" + _elements(*els)
+    body = (
+        (0x0102030405060708).to_bytes(8, "little")
+        + (100).to_bytes(2, "little")
+        + b"\x11\x04"
+        + _elements(*els)
+    )
     b = decode_mgmt_body(MgmtSubtype.BEACON, body)
     assert isinstance(b, BeaconBody)
     assert (b.timestamp, b.beacon_interval, b.capability) == (0x0102030405060708, 100, 0x0411)
@@ -321,7 +330,11 @@ def test_association_response_aid():
 
 def test_ft_authentication_carries_rsne_mde_fte():
     fte = FTE(0, bytes(16), bytes(range(32)), bytes(range(32, 64)))
-    els = (RSNE(akms=(0x000FAC04,), pmkids=(bytes(16),)).element(), MDE(b"\xa1\xb2", 1).element(), fte.element())
+    els = (
+        RSNE(akms=(0x000FAC04,), pmkids=(bytes(16),)).element(),
+        MDE(b"\xa1\xb2", 1).element(),
+        fte.element(),
+    )
     body = b"\x02\x00\x01\x00\x00\x00" + _elements(*els)
     a = decode_mgmt_body(MgmtSubtype.AUTH, body)
     assert isinstance(a, AuthBody)

@@ -4,6 +4,7 @@ research/protocol.md 1.8) and MDE / FTE / CSA / RSNXE elements built by hand fro
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def _mic_vectors() -> list[dict]:
 
 
 def test_iter_elements_and_extension_ids():
-    raw = bytes.fromhex("0003616263" "ff03230102" "dd0400100203")
+    raw = bytes.fromhex("0003616263ff03230102dd0400100203")
     els = decode_elements(raw)
     assert els == (Element(0, b"abc"), Element(255, b"\x01\x02", 0x23), Element(221, b"\x00\x10\x02\x03"))
     assert els[1].length == 3 and encode_elements(els) == raw
@@ -60,10 +61,10 @@ def test_iter_elements_and_extension_ids():
 
 def test_element_length_past_the_end_reports_its_offset():
     with pytest.raises(DecodeError) as exc:
-        decode_elements(bytes.fromhex("000161" "3014" "0100"))
+        decode_elements(bytes.fromhex("00016130140100"))
     assert exc.value.offset == 3
     with pytest.raises(DecodeError) as exc:
-        decode_elements(bytes.fromhex("000161" "30"))
+        decode_elements(bytes.fromhex("00016130"))
     assert exc.value.offset == 3
 
 
@@ -123,10 +124,12 @@ def test_rsne_from_the_tptk_capture_msg3_key_data():
 
 def test_rsne_with_pmf_pmkid_and_group_management_cipher():
     pmkid = bytes.fromhex("c2ea9449c142e84a0479041702526532")
-    rsne = RSNE(1, Cipher.CCMP128, (Cipher.CCMP128,), (AKM.SAE, AKM.PSK_SHA256), 0x00C0, (pmkid,), Cipher.BIP_CMAC128)
+    rsne = RSNE(
+        1, Cipher.CCMP128, (Cipher.CCMP128,), (AKM.SAE, AKM.PSK_SHA256), 0x00C0, (pmkid,), Cipher.BIP_CMAC128
+    )
     raw = rsne.encode()
     assert raw == bytes.fromhex(
-        "0100" "000fac04" "0100000fac04" "0200000fac08000fac06" "c000" "0100" + pmkid.hex() + "000fac06"
+        "0100000fac040100000fac040200000fac08000fac06c0000100" + pmkid.hex() + "000fac06"
     )
     back = RSNE.decode(raw)
     assert back == rsne and back.mfpr and back.mfpc
@@ -186,7 +189,7 @@ def test_rsne_garbled_fields_raise_with_offsets(hexdata, offset):
 
 
 def test_rsne_unknown_vendor_suites_stay_ints():
-    rsne = RSNE.decode(bytes.fromhex("0100" "00904c01" "0100" "00904c02" "0100" "00904c03"))
+    rsne = RSNE.decode(bytes.fromhex("010000904c01010000904c02010000904c03"))
     assert rsne.group_cipher == 0x00904C01 and not isinstance(rsne.group_cipher, Cipher)
     assert rsne.akms == (0x00904C03,)
 
@@ -239,7 +242,14 @@ def _fte_bytes(mic_len: int) -> bytes:
     gtk = bytes.fromhex("0100") + b"\x10" + (5).to_bytes(8, "little") + bytes(range(24))
     igtk = (4).to_bytes(2, "little") + (7).to_bytes(6, "little") + b"\x10" + bytes(range(24))
     subs = (
-        bytes((1, 6)) + r1kh + bytes((2, len(gtk))) + gtk + bytes((3, len(r0kh))) + r0kh + bytes((4, len(igtk))) + igtk
+        bytes((1, 6))
+        + r1kh
+        + bytes((2, len(gtk)))
+        + gtk
+        + bytes((3, len(r0kh)))
+        + r0kh
+        + bytes((4, len(igtk)))
+        + igtk
     )
     return b"\x00\x03" + mic + anonce + snonce + subs  # MIC Control: element count 3
 
@@ -295,7 +305,9 @@ def test_rsnxe():
 
 def test_vendor_element():
     v = VendorElement.decode(bytes.fromhex("0050f2020101"))
-    assert (v.oui, v.oui_type, v.data) == (0x0050F2, 2, b"\x01\x01") and v.encode() == bytes.fromhex("0050f2020101")
+    assert (v.oui, v.oui_type, v.data) == (0x0050F2, 2, b"\x01\x01") and v.encode() == bytes.fromhex(
+        "0050f2020101"
+    )
     assert VendorElement.decode(b"\x00\x10\x18") == VendorElement(0x001018, None)
     with pytest.raises(DecodeError):
         VendorElement.decode(b"\x00\x10")
@@ -333,7 +345,9 @@ def test_network_info_collects_first_of_each():
     info = _info(
         Element(0, b"lab"),
         Element(3, b"\x24"),
-        RSNE(pairwise_ciphers=(Cipher.CCMP128, Cipher.TKIP), akms=(AKM.FT_PSK,), capabilities=0x0080).element(),
+        RSNE(
+            pairwise_ciphers=(Cipher.CCMP128, Cipher.TKIP), akms=(AKM.FT_PSK,), capabilities=0x0080
+        ).element(),
         WPA1,
         MDE(b"\x01\x02", 0).element(),
         CSA(0, 40, 3).element(),
@@ -408,10 +422,8 @@ def test_random_bytes_to_element_list_and_network_info(data):
     except DecodeError:
         return
     assert encode_elements(els) == data
-    try:
+    with contextlib.suppress(DecodeError):
         network_info(els, 0)
-    except DecodeError:
-        pass
 
 
 def test_fte_subelement_encode():

@@ -93,8 +93,16 @@ def check_document(doc: object, path: str) -> None:
     """Raise InputError naming the JSON path of the most relevant problem, if `doc` is not usable CSAF.
 
     Runs the JSON schema and the CSAF 2.0 mandatory tests 6.1.1 (product ids defined), 6.1.2 (unique
-    product ids) and 6.1.6 (contradicting product status), which the schema cannot express.
+    product ids), 6.1.4 (product group ids defined) and 6.1.6 (contradicting product status), which the
+    schema cannot express.
     """
+    try:
+        _check(doc, path)
+    except RecursionError:
+        raise InputError("not usable CSAF: nested too deeply", path=path) from None
+
+
+def _check(doc: object, path: str) -> None:
     from jsonschema.exceptions import best_match
 
     error = best_match(validator().iter_errors(doc))
@@ -102,17 +110,20 @@ def check_document(doc: object, path: str) -> None:
         raise InputError(f"not a valid CSAF 2.0 document: at {error.json_path}: {_short(error.message)}", path=path)
     assert isinstance(doc, dict)
     defined = _defined_product_ids(doc, path)
-    groups = _product_groups(doc)
     for where, pid in _referenced_product_ids(doc):
         if pid not in defined:
             raise InputError(f"CSAF 6.1.1: {where} refers to undefined product id {_short(pid)!r}", path=path)
-    for group_id, _ in groups.items():
-        for pid in groups[group_id]:
-            if pid not in defined:
-                raise InputError(f"CSAF 6.1.1: product group {group_id!r} refers to undefined product id", path=path)
+    groups = _product_groups(doc)
+    for i, vuln in enumerate(doc.get("vulnerabilities", ())):
+        for field in ("remediations", "threats", "flags"):
+            for j, item in enumerate(vuln.get(field, ())):
+                for group in item.get("group_ids", ()):
+                    if group not in groups:
+                        raise InputError(f"CSAF 6.1.4: $.vulnerabilities[{i}].{field}[{j}] refers to undefined "
+                                         f"product group {_short(group)!r}", path=path)
     for i, vuln in enumerate(doc.get("vulnerabilities", ())):
         seen: dict[str, ProductStatus] = {}
-        for key, ids in vuln.get("product_status", {}).items():
+        for key, ids in known_statuses(vuln):
             group = STATUS_GROUPS[key]
             for pid in ids:
                 if seen.setdefault(pid, group) is not group:
@@ -157,18 +168,29 @@ def _product_groups(doc: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
 
 def _referenced_product_ids(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     tree = doc.get("product_tree", {})
+    for i, group in enumerate(tree.get("product_groups", ())):
+        for pid in group["product_ids"]:
+            yield f"$.product_tree.product_groups[{i}]", pid
     for i, rel in enumerate(tree.get("relationships", ())):
         yield f"$.product_tree.relationships[{i}]", rel["product_reference"]
         yield f"$.product_tree.relationships[{i}]", rel["relates_to_product_reference"]
     for i, vuln in enumerate(doc.get("vulnerabilities", ())):
         base = f"$.vulnerabilities[{i}]"
-        for key, ids in vuln.get("product_status", {}).items():
+        for key, ids in known_statuses(vuln):
             for pid in ids:
                 yield f"{base}.product_status.{key}", pid
-        for field in ("remediations", "threats", "scores", "flags"):
+        for field, ids_key in (("remediations", "product_ids"), ("threats", "product_ids"), ("scores", "products"),
+                               ("flags", "product_ids")):
             for j, item in enumerate(vuln.get(field, ())):
-                for pid in item.get("product_ids", item.get("products", ())):
+                for pid in item.get(ids_key, ()):
                     yield f"{base}.{field}[{j}]", pid
+
+
+def known_statuses(vuln: Mapping[str, Any]) -> Iterator[tuple[str, list[str]]]:
+    """The product_status lists CSAF defines (the schema lets other keys through; they mean nothing)."""
+    for key, ids in vuln.get("product_status", {}).items():
+        if key in STATUS_GROUPS:
+            yield key, ids
 
 
 # --- record lines ----------------------------------------------------------------------------------------
@@ -336,7 +358,7 @@ def product_statements(doc: Mapping[str, Any], *, read_records: bool) -> list[Pr
         key = vulnerability_key(vuln)
         if key is None:
             continue
-        for status_key, ids in vuln.get("product_status", {}).items():
+        for status_key, ids in known_statuses(vuln):
             group = STATUS_GROUPS[status_key]
             for pid in ids:
                 vulns = statuses.setdefault(pid, {}).setdefault(group, [])

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from krackwatch.advisories.csaf import known_statuses
 from krackwatch.advisories.kb import KnowledgeBase
 from krackwatch.advisories.store import KB_PUBLISHER, LoadedDocument
 from krackwatch.errors import KrackwatchError
@@ -145,7 +146,7 @@ def _rename_products(value: Any, pid: Callable[[str], str]) -> Any:
         for key, item in value.items():
             if key in ("product_id", "product_reference", "relates_to_product_reference", "group_id"):
                 out[key] = pid(item)
-            elif key in ("product_ids", "group_ids"):
+            elif key in ("product_ids", "group_ids") and isinstance(item, list):
                 out[key] = [pid(i) for i in item]
             else:
                 out[key] = _rename_products(item, pid)
@@ -174,12 +175,12 @@ def _merge_vulnerability(vulns: dict[str, dict[str, Any]], vuln: dict[str, Any],
     renamed = {k: _rename_products(v, pid) for k, v in vuln.items() if k not in ("notes", "references")}
     for item in renamed.get("scores", ()):
         item["products"] = [pid(p) for p in item["products"]]
+    if "product_status" in vuln:
+        renamed["product_status"] = {k: [pid(p) for p in ids] for k, ids in known_statuses(vuln)}
     if "notes" in vuln:
         renamed["notes"] = _tagged_notes(vuln["notes"], doc_id)
     if "references" in vuln:
         renamed["references"] = _external(vuln["references"])
-    if "product_status" in renamed:
-        renamed["product_status"] = {k: [pid(p) for p in ids] for k, ids in vuln["product_status"].items()}
     if target is None:
         vulns[key] = renamed
         return

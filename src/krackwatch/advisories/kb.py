@@ -589,6 +589,8 @@ def _search_entries(index: _Index) -> list[tuple[str, SearchHit]]:
 
     for cve in index.cves.values():
         add("cve", cve.id, cve.title, cve.key.value, cve.handshake.value, cve.feature.value)
+    for doc in index.documents:
+        add("document", doc.info.id, doc.info.title)
     for summary_key, names in index.names.items():
         add("vendor", summary_key, ", ".join(names), vendor_display(summary_key))
     seen: set[int] = set()
@@ -604,8 +606,6 @@ def _search_entries(index: _Index) -> list[tuple[str, SearchHit]]:
             if id(status) not in seen:
                 seen.add(id(status))
                 add("model", f"{status.document}:{status.record_id}", f"{status.vendor} {status.model}: {status.status}")
-    for doc in index.documents:
-        add("document", doc.info.id, doc.info.title)
     return out
 
 

@@ -588,7 +588,6 @@ _GENERIC_PRODUCT_WORDS = frozenset(
     ("v", "ver", "version", "firmware", "fw", "release", "rel", "build", "software", "sw", "revision", "rev",
      "patch", "level")
 )
-_END = (0, 0, "")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -662,30 +661,42 @@ def _read_number(s: str, i: int) -> tuple[int, int] | None:
     return int(s[i:j]), j
 
 
-def _segments(rest: str) -> tuple[tuple[int, int, str], ...] | None:
-    """Trailing text as comparable pieces, Debian style: '~' < end < letters < numbers."""
-    out: list[tuple[int, int, str]] = []
+_Pieces = tuple[tuple[tuple[int, ...], int], ...]
+_NO_PIECES: _Pieces = (((0,), 0),)  # just the end marker
+
+
+def _pieces(text: str) -> _Pieces | None:
+    """Text as alternating (non-digit run, number) pieces ordered like dpkg's verrevcmp.
+
+    Characters rank '~' < end of run < letters (case-insensitive) < anything else, so "1.0~rc1" < "1.0" <
+    "1.0a" < "1.0+b1" (Debian Policy 5.6.12). The trailing ((0,), 0) piece stands for the end of the text; empty
+    trailing pieces are dropped first so "2.4-0" == "2.4".
+    """
+    out: list[tuple[tuple[int, ...], int]] = []
     i = 0
-    n = len(rest)
+    n = len(text)
     while i < n:
-        ch = rest[i]
-        if ch in _DIGITS:
-            num = _read_number(rest, i)
+        chars: list[int] = []
+        while i < n and text[i] not in _DIGITS:
+            ch = text[i]
+            if ch == "~":
+                chars.append(-1)
+            elif ch.isascii() and ch.isalpha():
+                chars.append(ord(ch.lower()))
+            else:
+                chars.append(ord(ch) + 256)
+            i += 1
+        chars.append(0)
+        number = 0
+        if i < n:
+            num = _read_number(text, i)
             if num is None:
                 return None
-            out.append((2, num[0], ""))
-            i = num[1]
-        elif ch.isascii() and ch.isalpha():
-            j = i
-            while j < n and rest[j].isascii() and rest[j].isalpha():
-                j += 1
-            out.append((1, 0, rest[i:j].lower()))
-            i = j
-        else:
-            if ch == "~":
-                out.append((-1, 0, ""))
-            i += 1
-    out.append(_END)
+            number, i = num
+        out.append((tuple(chars), number))
+    while out and out[-1] == ((0,), 0):
+        out.pop()
+    out.append(((0,), 0))
     return tuple(out)
 
 
@@ -740,7 +751,7 @@ def parse_version(text: str) -> Version:
             i += 1
             continue
         break
-    rest = s[i:]
+    rest = " ".join(s[i:].split())
     pre: tuple[str, int] | None = None
     phase = 0
     pre_number = 0
@@ -763,24 +774,28 @@ def parse_version(text: str) -> Version:
                 return _unknown(text)
             pre_number, m = num
         pre = (word, pre_number)
-        rest_for_key = rest[m:]
+        tail = rest[m:]
     else:
-        rest_for_key = rest
-    segments = _segments(rest_for_key)
-    if segments is None:
+        tail = rest
+    # Debian/RPM style: what follows the last '-' is the packaging revision, compared after the upstream part.
+    dash = tail.rfind("-")
+    upstream, revision = (tail[:dash], tail[dash + 1:]) if dash >= 0 else (tail, "")
+    upstream_pieces = _pieces(upstream)
+    revision_pieces = _pieces(revision)
+    if upstream_pieces is None or revision_pieces is None:
         return _unknown(text)
     trimmed = list(release)
     while trimmed and trimmed[-1] == 0:
         trimmed.pop()
     product = _product_key(s[:prefix_end])
-    key = (1, epoch, tuple(trimmed), phase, pre_number, segments)
+    key = (1, epoch, tuple(trimmed), phase, pre_number, upstream_pieces, revision_pieces)
     return Version(
         text=text,
         product=product,
         epoch=epoch,
         release=tuple(release),
         pre=pre,
-        suffix=rest.strip(),
+        suffix=rest,
         sort_key=key,
     )
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 from krackwatch.crypto.errors import CryptoError, DecryptionError
 
 # Frame Control octet 1 bits (802.11-2020 9.2.4.1.1).
-FC1_TODS = 0x01
-FC1_FROMDS = 0x02
 FC1_MOREFRAG = 0x04
 FC1_PROTECTED = 0x40
-FC1_ORDER = 0x80
 
 _TYPE_MGMT = 0x00
 _TYPE_DATA = 0x08
@@ -26,28 +23,43 @@ def aad_and_priority(header: bytes, force_protected: bool) -> tuple[bytes, int]:
         raise DecryptionError("header", f"MAC header of {n} octets is shorter than 24")
     fc0 = header[0]
     fc1 = header[1]
+    prot = FC1_PROTECTED if force_protected else 0
     ftype = fc0 & 0x0C
     if ftype == _TYPE_DATA:
-        qos = fc0 & 0x80
-        a4 = (fc1 & 0x03) == 0x03
-        need = 24 + (6 if a4 else 0) + (2 if qos else 0)
-        if n < need:
-            raise DecryptionError("header", f"data MAC header needs {need} octets, has {n}")
         # Data: subtype bits 4-6 masked; Retry/PwrMgt/MoreData masked; Order masked when QC present.
-        head = bytes((fc0 & 0x8F, (fc1 & (0x47 if qos else 0xC7)) | (FC1_PROTECTED if force_protected else 0)))
-        sc = bytes((header[22] & 0x0F, 0))
-        if qos:
-            tid = header[30 if a4 else 24] & 0x0F
-            # QC: only the TID survives (no SPP A-MSDU support, bits 4-15 zero).
-            if a4:
-                return b"".join((head, header[4:22], sc, header[24:30], bytes((tid, 0)))), tid
-            return b"".join((head, header[4:22], sc, bytes((tid, 0)))), tid
-        if a4:
-            return b"".join((head, header[4:22], sc, header[24:30])), 0
-        return b"".join((head, header[4:22], sc)), 0
+        # SC: sequence number masked, fragment number kept. QC: only the TID survives (no SPP A-MSDU).
+        if fc0 & 0x80:
+            if (fc1 & 0x03) == 0x03:
+                if n < 32:
+                    raise DecryptionError("header", f"QoS 4-address header needs 32 octets, has {n}")
+                tid = header[30] & 0x0F
+                aad = (
+                    bytes((fc0 & 0x8F, (fc1 & 0x47) | prot))
+                    + header[4:22]
+                    + bytes((header[22] & 0x0F, 0))
+                    + header[24:30]
+                    + bytes((tid, 0))
+                )
+                return aad, tid
+            if n < 26:
+                raise DecryptionError("header", f"QoS Data header needs 26 octets, has {n}")
+            tid = header[24] & 0x0F
+            return bytes((fc0 & 0x8F, (fc1 & 0x47) | prot)) + header[4:22] + bytes(
+                (header[22] & 0x0F, 0, tid, 0)
+            ), tid
+        if (fc1 & 0x03) == 0x03:
+            if n < 30:
+                raise DecryptionError("header", f"4-address Data header needs 30 octets, has {n}")
+            aad = (
+                bytes((fc0 & 0x8F, (fc1 & 0xC7) | prot))
+                + header[4:22]
+                + bytes((header[22] & 0x0F, 0))
+                + header[24:30]
+            )
+            return aad, 0
+        return bytes((fc0 & 0x8F, (fc1 & 0xC7) | prot)) + header[4:22] + bytes((header[22] & 0x0F, 0)), 0
     if ftype == _TYPE_MGMT:
-        head = bytes((fc0, (fc1 & 0xC7) | (FC1_PROTECTED if force_protected else 0)))
-        return b"".join((head, header[4:22], bytes((header[22] & 0x0F, 0)))), 0x10
+        return bytes((fc0, (fc1 & 0xC7) | prot)) + header[4:22] + bytes((header[22] & 0x0F, 0)), 0x10
     raise DecryptionError("header", "only Data and Management frames are protected by CCMP/GCMP")
 
 
@@ -75,14 +87,7 @@ def pn_from_body(body: bytes) -> int:
     """The PN carried in a CCMP/GCMP header."""
     if len(body) < 8:
         raise DecryptionError("short", "body shorter than the 8-octet CCMP/GCMP header")
-    return (
-        body[0]
-        | (body[1] << 8)
-        | (body[4] << 16)
-        | (body[5] << 24)
-        | (body[6] << 32)
-        | (body[7] << 40)
-    )
+    return body[0] | (body[1] << 8) | (body[4] << 16) | (body[5] << 24) | (body[6] << 32) | (body[7] << 40)
 
 
 def pn_be(pn: int) -> bytes:

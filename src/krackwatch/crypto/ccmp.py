@@ -67,9 +67,37 @@ class CCMP:
         if not body[3] & 0x20:
             raise DecryptionError("ext-iv", "CCMP header without the ExtIV bit")
         aad, flags = aad_and_priority(header, True)
-        nonce = bytes((flags, *header[10:16], body[7], body[6], body[5], body[4], body[1], body[0]))
+        nonce = (
+            bytes((flags,)) + header[10:16] + bytes((body[7], body[6], body[5], body[4], body[1], body[0]))
+        )
         try:
             return self._aead.decrypt(nonce, body[8:], aad)
+        except InvalidTag:
+            raise DecryptionError("ccmp-mic", "CCMP MIC does not verify") from None
+
+    def decrypt_frame(self, frame: bytes, hlen: int) -> bytes:
+        """Plaintext of a whole protected frame whose MAC header is ``hlen`` octets (hot path).
+
+        Three-address data frames (QoS or not) build AAD and nonce inline; anything else goes through
+        :meth:`decrypt`. Same result and errors as ``decrypt(frame[:hlen], frame[hlen:])``.
+        """
+        fc0 = frame[0]
+        fc1 = frame[1]
+        if (fc0 & 0x0C) != 0x08 or (fc1 & 0x03) == 0x03 or len(frame) < hlen + self._min_len \
+                or not frame[hlen + 3] & 0x20:
+            return self.decrypt(frame[:hlen], frame[hlen:])
+        if fc0 & 0x80:  # QoS Data: Order masked, QC reduced to the TID (12.5.3.3.3)
+            tid = frame[24] & 0x0F
+            aad = bytes((fc0 & 0x8F, (fc1 & 0x47) | 0x40)) + frame[4:22] + bytes((frame[22] & 0x0F, 0, tid, 0))
+        else:
+            tid = 0
+            aad = bytes((fc0 & 0x8F, (fc1 & 0xC7) | 0x40)) + frame[4:22] + bytes((frame[22] & 0x0F, 0))
+        p = hlen
+        nonce = bytes((tid,)) + frame[10:16] + bytes(
+            (frame[p + 7], frame[p + 6], frame[p + 5], frame[p + 4], frame[p + 1], frame[p])
+        )
+        try:
+            return self._aead.decrypt(nonce, frame[p + 8:], aad)
         except InvalidTag:
             raise DecryptionError("ccmp-mic", "CCMP MIC does not verify") from None
 
@@ -77,5 +105,5 @@ class CCMP:
         """Protected body (CCMP header || ciphertext || MIC) for ``plaintext`` sent with ``header``."""
         head = pn_header(pn, key_id)
         aad, flags = aad_and_priority(header, True)
-        nonce = bytes((flags, *header[10:16])) + pn_be(pn)
+        nonce = bytes((flags,)) + header[10:16] + pn_be(pn)
         return head + self._aead.encrypt(nonce, bytes(plaintext), aad)

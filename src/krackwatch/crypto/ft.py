@@ -12,7 +12,7 @@ import hmac
 from krackwatch.crypto.cmac import aes_cmac
 from krackwatch.crypto.errors import CryptoError, InvalidMIC
 from krackwatch.crypto.kdf import kdf_hash
-from krackwatch.crypto.ptk import PTK
+from krackwatch.crypto.ptk import PTK, suite_or_error
 from krackwatch.crypto.suites import AKM, Cipher
 
 __all__ = [
@@ -29,7 +29,7 @@ _FTE_ID = 55
 
 def _ft_hash(akm: AKM) -> tuple[str, int]:
     """(hash name, Q in octets) of an FT AKM: SHA-384 only for FT-802.1X-SHA384."""
-    akm = AKM(akm)
+    akm = suite_or_error(akm)[0]
     if not akm.is_ft:
         raise CryptoError(f"{akm.label} is not an FT AKM")
     if akm.uses_sha384:
@@ -71,7 +71,14 @@ def derive_pmk_r0(
     if len(s0kh_id) != 6:
         raise CryptoError("S0KH-ID must be a 6-octet MAC address")
     context = b"".join(
-        (bytes((len(ssid_b),)), ssid_b, _mdid_bytes(mdid), bytes((len(r0kh_id),)), bytes(r0kh_id), bytes(s0kh_id))
+        (
+            bytes((len(ssid_b),)),
+            ssid_b,
+            _mdid_bytes(mdid),
+            bytes((len(r0kh_id),)),
+            bytes(r0kh_id),
+            bytes(s0kh_id),
+        )
     )
     r0_key_data = kdf_hash(name, xxkey, b"FT-R0", context, (q + 16) * 8)
     pmk_r0 = r0_key_data[:q]
@@ -102,7 +109,7 @@ def derive_ft_ptk(
 ) -> PTK:
     """PTK = KDF-Hash-PTKLen(PMK-R1, "FT-PTK", SNonce || ANonce || BSSID || STA-ADDR) (12.7.1.7.5)."""
     name, q = _ft_hash(akm)
-    cipher = Cipher(cipher)
+    cipher = suite_or_error(cipher=cipher)[1]
     if len(pmk_r1) != q:
         raise CryptoError(f"PMK-R1 must be {q} octets for this AKM, not {len(pmk_r1)}")
     if len(snonce) != 32 or len(anonce) != 32:
@@ -144,7 +151,16 @@ def ft_mic(
     if not 0 <= seq <= 0xFF:
         raise CryptoError("transaction sequence number must fit in one octet")
     data = b"".join(
-        (bytes(sta), bytes(ap), bytes((seq,)), bytes(rsne), bytes(mde), bytes(ftie_mic_zeroed), bytes(ric), bytes(rsnxe))
+        (
+            bytes(sta),
+            bytes(ap),
+            bytes((seq,)),
+            bytes(rsne),
+            bytes(mde),
+            bytes(ftie_mic_zeroed),
+            bytes(ric),
+            bytes(rsnxe),
+        )
     )
     if name == "sha384":
         if len(kck) != 24:

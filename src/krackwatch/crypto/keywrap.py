@@ -31,7 +31,9 @@ def aes_key_unwrap(kek: bytes, wrapped: bytes) -> bytes:
     try:
         return _kw.aes_key_unwrap(bytes(kek), bytes(wrapped))
     except _kw.InvalidUnwrap as exc:
-        raise KeyUnwrapError("AES key unwrap integrity check failed (wrong KEK or corrupted key data)") from exc
+        raise KeyUnwrapError(
+            "AES key unwrap integrity check failed (wrong KEK or corrupted key data)"
+        ) from exc
 
 
 def rc4_decrypt_key_data(kek: bytes, key_iv: bytes, data: bytes) -> bytes:

@@ -7,6 +7,7 @@ import hmac
 
 from krackwatch.crypto.cmac import aes_cmac
 from krackwatch.crypto.errors import CryptoError, InvalidMIC
+from krackwatch.crypto.ptk import suite_or_error
 from krackwatch.crypto.suites import AKM
 
 __all__ = ["eapol_key_mic", "verify_eapol_key_mic"]
@@ -51,7 +52,7 @@ def eapol_key_mic(kck: bytes, eapol: bytes, *, descriptor_version: int, akm: AKM
     if descriptor_version == 0:
         if akm is None:
             raise CryptoError("descriptor version 0 needs the AKM to define the MIC")
-        return _akm_defined_mic(kck, eapol, AKM(akm))
+        return _akm_defined_mic(kck, eapol, suite_or_error(akm)[0])
     raise CryptoError(f"unknown key descriptor version {descriptor_version}")
 
 

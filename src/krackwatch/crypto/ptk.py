@@ -11,7 +11,7 @@ from krackwatch.crypto.errors import CryptoError
 from krackwatch.crypto.kdf import kdf_hash, prf_sha1
 from krackwatch.crypto.suites import AKM, Cipher
 
-__all__ = ["PTK", "akm_key_lengths", "derive_ptk", "pmkid"]
+__all__ = ["PTK", "akm_key_lengths", "derive_ptk", "pmkid", "suite_or_error"]
 
 _PAIRWISE_LABEL = b"Pairwise key expansion"
 _PMK_NAME_LABEL = b"PMK Name"
@@ -52,6 +52,16 @@ class PTK:
     def michael_key(self, *, from_authenticator: bool) -> bytes:
         """The TKIP Michael key for one direction of this pairwise key."""
         return self.michael_auth_to_supp if from_authenticator else self.michael_supp_to_auth
+
+
+def suite_or_error(
+    akm: AKM | int | None = None, cipher: Cipher | int | None = None
+) -> tuple[AKM | None, Cipher | None]:
+    """Coerce selectors to :class:`AKM`/:class:`Cipher`, raising :class:`CryptoError` for unknown ones."""
+    try:
+        return (None if akm is None else AKM(akm)), (None if cipher is None else Cipher(cipher))
+    except ValueError as exc:
+        raise CryptoError(f"unsupported suite selector: {exc}") from None
 
 
 def akm_key_lengths(akm: AKM, pmk_len: int = 32) -> tuple[str, int, int]:
@@ -110,8 +120,7 @@ def derive_ptk(
     :func:`krackwatch.crypto.ft.derive_ft_ptk`. ``kdk_len`` appends a KDK (802.11az) of that many
     octets, which also changes the KDF output length and so every other key. Results are cached.
     """
-    akm = AKM(akm)
-    cipher = Cipher(cipher)
+    akm, cipher = suite_or_error(akm, cipher)
     if akm.is_ft:
         raise CryptoError(f"{akm.label} derives its PTK from PMK-R1: use krackwatch.crypto.ft.derive_ft_ptk")
     if len(aa) != 6 or len(spa) != 6:
@@ -136,7 +145,7 @@ def pmkid(pmk: bytes, aa: bytes, spa: bytes, *, akm: AKM = AKM.PSK) -> bytes:
     192-bit AKMs. SAE's PMKID comes from the SAE exchange and FT's is PMKR1Name
     (:func:`krackwatch.crypto.ft.derive_pmk_r1`), so both are refused here.
     """
-    akm = AKM(akm)
+    akm, _ = suite_or_error(akm)
     if akm.is_ft:
         raise CryptoError(f"the PMKID of {akm.label} is PMKR1Name: use krackwatch.crypto.ft.derive_pmk_r1")
     if akm is AKM.SAE:

@@ -207,14 +207,7 @@ def tkip_tsc(body: bytes) -> int:
     """The 48-bit TSC of a TKIP body: TSC1 WEPSeed TSC0 KeyID TSC2 TSC3 TSC4 TSC5."""
     if len(body) < 8:
         raise DecryptionError("short", "body shorter than the 8-octet TKIP IV/ExtIV")
-    return (
-        body[2]
-        | (body[0] << 8)
-        | (body[4] << 16)
-        | (body[5] << 24)
-        | (body[6] << 32)
-        | (body[7] << 40)
-    )
+    return body[2] | (body[0] << 8) | (body[4] << 16) | (body[5] << 24) | (body[6] << 32) | (body[7] << 40)
 
 
 def tkip_iv(tsc: int, key_id: int) -> bytes:
@@ -287,9 +280,7 @@ class TKIP:
                 raise DecryptionError("michael", "TKIP Michael MIC does not verify")
         return msdu
 
-    def encrypt(
-        self, header: bytes, tsc: int, key_id: int, plaintext: bytes, *, michael_key: bytes
-    ) -> bytes:
+    def encrypt(self, header: bytes, tsc: int, key_id: int, plaintext: bytes, *, michael_key: bytes) -> bytes:
         """TKIP body for an unfragmented MSDU: IV/ExtIV || RC4(MSDU || Michael MIC || ICV)."""
         iv = tkip_iv(tsc, key_id)
         if len(header) < 24:

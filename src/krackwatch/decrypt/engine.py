@@ -12,6 +12,7 @@ slices, and only handshake and management frames are decoded into dataclasses.
 from __future__ import annotations
 
 import zlib
+from zlib import crc32 as _crc32
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -43,6 +44,7 @@ from krackwatch.wire.errors import DecodeError
 from krackwatch.wire.linklayer import FcsStatus, UnsupportedLinkType, split_link
 
 LLC_EAPOL = b"\xaa\xaa\x03\x00\x00\x00\x88\x8e"
+_AEAD_CIPHERS = frozenset((Cipher.CCMP128, Cipher.CCMP256, Cipher.GCMP128, Cipher.GCMP256))
 _PROTECTED = 0x40
 _RETRY = 0x08
 
@@ -135,31 +137,90 @@ class Decryptor:
         self._handshakes: dict[bytes, list[_Handshake]] = {}
         self._user_tks: list[KeySlot] | None = None
         self._last_seq: dict[tuple[bytes, int], int] = {}
+        # Hot path: (A1 || A2) -> (decrypt callable, link, group) of the key that last worked for that
+        # address pair. Cleared whenever a key is installed, so it never outlives the key it caches.
+        self._fast: dict[bytes, tuple[object, Link | None, bool]] = {}
+        self._plain = FrameResult(Outcome.PLAINTEXT)
+        self._hl = 0
+        self._has_fcs = False
 
     # ------------------------------------------------------------------ per frame
     def process(self, linktype: int, data: bytes) -> FrameResult:
         """Handle one captured record; return what happened to it."""
         self.frame_no += 1
+        if self._fast and self.fcs_mode == "auto":
+            result = self._fast_path(linktype, data)
+            if result is not None:
+                self.outcomes[result.outcome] += 1
+                return result
         try:
             info = split_link(linktype, data, fcs_mode=self.fcs_mode)
         except UnsupportedLinkType:
             return self._count(FrameResult(Outcome.NOT_80211, reason="not an 802.11 link type"))
         except DecodeError as exc:
             return self._count(FrameResult(Outcome.MALFORMED, reason=str(exc)))
-        has_fcs = info.fcs != FcsStatus.ABSENT
-        if info.fcs == FcsStatus.BAD:
-            return self._count(FrameResult(Outcome.FCS_BAD, reason="bad FCS", link_header=info.header_len,
-                                           fcs=True))
-        end = len(data) - 4 if has_fcs else len(data)
-        frame = data[info.header_len:end]
+        hl, fcs, freq = info.header_len, info.fcs, info.freq
+        if fcs == FcsStatus.BAD:
+            return self._count(FrameResult(Outcome.FCS_BAD, reason="bad FCS", link_header=hl, fcs=True))
+        self._hl = hl
+        if fcs == FcsStatus.ABSENT:
+            self._has_fcs = False
+            frame = data[hl:]
+        else:
+            self._has_fcs = True
+            frame = data[hl:-4]
         try:
-            result = self._frame(frame, info.freq)
+            result = self._frame(frame, freq)
         except DecodeError as exc:
             result = FrameResult(Outcome.MALFORMED, reason=str(exc))
-        if result.link_header != info.header_len or result.fcs != has_fcs:
-            result = FrameResult(result.outcome, result.frame, result.reason, result.group, info.header_len,
-                                 has_fcs)
-        return self._count(result)
+        self.outcomes[result.outcome] += 1
+        return result
+
+    def _fast_path(self, linktype: int, data: bytes) -> FrameResult | None:
+        """Protected data under a key that already worked for this address pair: the bulk of a capture.
+
+        Does what the full path does for such a frame (FCS check as ``fcs_mode="auto"``, decryption,
+        duplicate detection) without building intermediate objects; returns None to hand anything
+        else (other link types, radiotap with extended bitmaps, bad FCS, a key that no longer fits)
+        to the full path.
+        """
+        n = len(data)
+        if linktype == 127:
+            # Radiotap with one present word: Flags, when present, sits at offset 8 (16 after TSFT).
+            if n < 8 or data[7] & 0xE0 or data[0]:
+                return None
+            hl = data[2] | (data[3] << 8)
+            present = data[4]
+            flags = (data[16] if present & 1 else data[8]) if present & 2 and hl > 16 else 0
+        elif linktype == 105:
+            hl = 0
+            flags = 0
+        else:
+            return None
+        if n < hl + 32:
+            return None
+        fc0 = data[hl]
+        fc1 = data[hl + 1]
+        if (fc0 & 0x0C) != 0x08 or not fc1 & _PROTECTED:
+            return None
+        fast = self._fast.get(data[hl + 4:hl + 16])
+        if fast is None:
+            return None
+        crc_ok = _crc32(memoryview(data)[hl:n - 4]) == int.from_bytes(data[n - 4:], "little")
+        if crc_ok:
+            frame = data[hl:n - 4]
+        elif flags & 0x10:
+            return None  # flagged FCS that does not verify: the full path reports it
+        else:
+            frame = data[hl:]
+        hlen = dot11.header_length(frame)
+        try:
+            plaintext = fast[0](frame, hlen)
+        except DecryptionError:
+            return None  # the cached key no longer fits: the full path tries every key
+        self._hl = hl
+        self._has_fcs = crc_ok
+        return self._decrypted(frame, hlen, fc1, plaintext, fast[2], fast[1], False)
 
     def _count(self, result: FrameResult) -> FrameResult:
         self.outcomes[result.outcome] += 1
@@ -171,7 +232,7 @@ class Decryptor:
         fc0 = frame[0]
         ftype = (fc0 >> 2) & 3
         if ftype == 1 or ftype == 3:
-            return FrameResult(Outcome.PLAINTEXT)
+            return self._plain
         if len(frame) < 24:
             return FrameResult(Outcome.MALFORMED, reason="802.11 header truncated")
         fc1 = frame[1]
@@ -179,7 +240,7 @@ class Decryptor:
             if fc1 & _PROTECTED:
                 return self._protected(frame, dot11.header_length(frame), fc1, mgmt=True)
             self._management(frame, fc0 >> 4, freq)
-            return FrameResult(Outcome.PLAINTEXT)
+            return self._plain
         hlen = dot11.header_length(frame)
         if len(frame) < hlen:
             return FrameResult(Outcome.MALFORMED, reason="802.11 header truncated")
@@ -188,7 +249,7 @@ class Decryptor:
             return self._protected(frame, hlen, fc1, mgmt=False)
         if frame[hlen:hlen + 8] == LLC_EAPOL:
             self._eapol(frame[10:16], frame[4:10], frame[hlen + 8:])
-        return FrameResult(Outcome.PLAINTEXT)
+        return self._plain
 
     def _note_station(self, frame: bytes, fc1: int) -> None:
         ds = fc1 & 3
@@ -258,15 +319,21 @@ class Decryptor:
 
         if link is not None and used.label == "pending":
             self._promote_pending(link, used)
+        if not mgmt and used.cipher.canonical in _AEAD_CIPHERS:
+            self._fast[frame[4:16]] = (used.engine.decrypt_frame, link, group)
+        return self._decrypted(frame, hlen, fc1, plaintext, group, link, mgmt)
 
-        new_frame = bytes((frame[0], fc1 & ~_PROTECTED & 0xFF)) + frame[2:hlen] + plaintext
-        outcome = Outcome.DECRYPTED
+    def _decrypted(self, frame: bytes, hlen: int, fc1: int, plaintext: bytes, group: bool, link: Link | None,
+                   mgmt: bool) -> FrameResult:
+        """Count a decrypted MPDU once (a Retry copy of the last one counted is a duplicate)."""
+        new_frame = bytes((frame[0], fc1 & 0xBF)) + frame[2:hlen] + plaintext
         seq = frame[22] | (frame[23] << 8)
-        tid = (frame[hlen - 2] & 0x0F) if (not mgmt and frame[0] & 0x80 and hlen >= 26) else 16
+        tid = (frame[hlen - 2] & 0x0F) if (not mgmt and frame[0] & 0x80) else 16
         slot_key = (frame[4:16], tid)
         if fc1 & _RETRY and self._last_seq.get(slot_key) == seq:
             outcome = Outcome.DUPLICATE
         else:
+            outcome = Outcome.DECRYPTED
             self._last_seq[slot_key] = seq
             if group:
                 self.decrypted_group += 1
@@ -274,9 +341,9 @@ class Decryptor:
                 self.decrypted_unicast += 1
         if link is not None:
             link.counts[outcome] += 1
-        if not mgmt and plaintext[:8] == LLC_EAPOL:
-            self._eapol(a2, a1, plaintext[8:])
-        return FrameResult(outcome, new_frame, group=group)
+        if not mgmt and plaintext.startswith(LLC_EAPOL):
+            self._eapol(frame[10:16], frame[4:10], plaintext[8:])
+        return FrameResult(outcome, new_frame, None, group, self._hl, self._has_fcs)
 
     def _decrypt_with(self, slot: KeySlot, header: bytes, body: bytes, ta: bytes, link: Link | None) -> bytes:
         engine = slot.engine
@@ -346,14 +413,14 @@ class Decryptor:
                 if net.ssid is not None and net.beacons > 3 and net.beacons % 64:
                     return
             try:
-                body = dot11.decode_mgmt_body(subtype, frame[24:])
+                body = dot11.decode_mgmt_body(subtype, frame[dot11.header_length(frame):])
             except DecodeError:
                 return
             self._learn_network(net, body, freq)
             return
         if subtype in (dot11.MgmtSubtype.ASSOC_REQ, dot11.MgmtSubtype.REASSOC_REQ, dot11.MgmtSubtype.ASSOC_RESP, dot11.MgmtSubtype.REASSOC_RESP, dot11.MgmtSubtype.AUTH):
             try:
-                body = dot11.decode_mgmt_body(subtype, frame[24:])
+                body = dot11.decode_mgmt_body(subtype, frame[dot11.header_length(frame):])
             except DecodeError:
                 return
             a1, a2, a3 = frame[4:10], frame[10:16], frame[16:22]
@@ -631,6 +698,7 @@ class Decryptor:
             link.pending.remove(pending)
         if link.ptk_objs and link.ptk_objs[0].tk == pending.ptk.tk:
             return
+        self._fast.clear()
         slot = KeySlot(pending.cipher, pending.ptk.tk, _cipher_engine(pending.cipher, pending.ptk.tk))
         link.ptks.insert(0, slot)
         link.ptk_objs.insert(0, pending.ptk)
@@ -650,6 +718,7 @@ class Decryptor:
         slots = net.gtks.setdefault(key_id, [])
         if slots and slots[0].key == gtk:
             return
+        self._fast.clear()
         slots.insert(0, KeySlot(cipher, gtk, _cipher_engine(cipher, gtk), key_id=key_id, label="GTK"))
         del slots[2:]
 

@@ -45,7 +45,8 @@ from krackwatch import __version__
 from krackwatch.advisories.normalize import model_key, normalize_vendor
 from krackwatch.errors import InputError
 from krackwatch.fleet import oui
-from krackwatch.fleet.model import CIPHERS, Device, Role, VendorSource, parse_role
+from krackwatch.fleet.model import CIPHERS, Device, Role, VendorSource, make_device, parse_role
+from krackwatch.fleet.oui import is_group, normalize_mac, vendor_key_for
 
 __all__ = [
     "FIELDS",
@@ -152,6 +153,21 @@ _CIPHER_WORDS = {
 }
 _CIPHER_SEPARATORS = str.maketrans({",": ";", "/": ";", "+": ";", "|": ";", " ": ";", "\t": ";"})
 _EMPTY_CIPHERS: frozenset[str] = frozenset()
+_BAD: Any = object()  # "not in the table" marker (None is a valid answer: not stated)
+_GROUP_DIGITS = frozenset("13579bdf")  # second hex digit of a group (I/G bit set) address
+
+
+def _with_cases(table: dict[str, Any]) -> dict[str, Any]:
+    out = dict(table)
+    for word, value in table.items():
+        out.setdefault(word.upper(), value)
+        out.setdefault(word.title(), value)
+    return out
+
+
+_BOOL_FAST = _with_cases(_BOOL_WORDS)
+_PMF_FAST = _with_cases(_PMF_WORDS)
+_ROLE_FAST: dict[str, Role] = {r.value: r for r in Role}
 _CACHE_LIMIT = 4096
 
 # CSV injection (OWASP): a cell starting with one of these is a formula to a spreadsheet.
@@ -232,73 +248,67 @@ class _Builder:
         line: int,
         where: str = "",
     ) -> Device | InvalidRow:
-        problems: list[str] | None = None
-        if not name:
-            problems = ["missing name"]
-        role_value = parse_role(role) if role else None
-        if role_value is None:
-            problems = problems or []
-            if role:
-                problems.append(f"role {_quote(role)} is not one of {_ROLE_LIST}")
-            else:
-                problems.append(f"missing role (one of {_ROLE_LIST})")
-        mac_value: str | None = None
-        if mac:
-            mac_value = oui.normalize_mac(mac)
-            if mac_value is None:
-                problems = problems or []
-                problems.append(f"mac {_quote(mac)} is not a MAC address")
-            elif int(mac_value[0:2], 16) & 0x01:
-                problems = problems or []
-                problems.append(f"mac {_quote(mac)} is a group (multicast) address, not a device's")
-                mac_value = None
-        ft_value = _BOOL_WORDS.get(ft.lower(), _BOOL_WORDS) if ft else None
-        if ft_value is _BOOL_WORDS:
-            problems = problems or []
-            problems.append(f"ft {_quote(ft)} is not yes/no")
-            ft_value = None
-        pmf_value = _PMF_WORDS.get(pmf.lower(), _PMF_WORDS) if pmf else None
-        if pmf_value is _PMF_WORDS:
-            problems = problems or []
-            problems.append(f"pmf {_quote(pmf)} is not yes/no/optional/required")
-            pmf_value = None
-        cipher_value = self._ciphers(ciphers) if ciphers else _EMPTY_CIPHERS
-        if isinstance(cipher_value, str):
-            problems = problems or []
-            problems.append(cipher_value)
-        if problems:
-            return InvalidRow(line, "; ".join(problems), where)
-        source = VendorSource.INVENTORY
+        # Happy path first, with exact-text table lookups; any miss goes to _invalid for the reasons.
+        role_value = _ROLE_FAST.get(role) or (parse_role(role) if role else None)
+        mac_value = normalize_mac(mac) if mac else None
+        ft_value = _BOOL_FAST.get(ft, _BAD)
+        pmf_value = _PMF_FAST.get(pmf, _BAD)
+        cipher_value = (self._cipher_cache.get(ciphers) or self._ciphers(ciphers)) if ciphers else _EMPTY_CIPHERS
+        if ft_value is _BAD:
+            ft_value = _BOOL_WORDS.get(ft.lower(), _BAD)
+        if pmf_value is _BAD:
+            pmf_value = _PMF_WORDS.get(pmf.lower(), _BAD)
+        if (
+            not name
+            or role_value is None
+            or (mac and (mac_value is None or mac_value[1] in _GROUP_DIGITS))
+            or ft_value is _BAD
+            or pmf_value is _BAD
+            or cipher_value.__class__ is str
+        ):
+            return self._invalid(name, mac, role, ft, pmf, cipher_value, line, where)
         if vendor:
             vendor_key = normalize_vendor(vendor)
+            source = VendorSource.INVENTORY
+        elif mac_value is not None and self._resolve_oui:
+            vendor_key = self._oui_vendor(mac_value, line)
+            source = VendorSource.OUI if vendor_key else VendorSource.UNKNOWN
         else:
             vendor_key = ""
             source = VendorSource.UNKNOWN
-            if mac_value is not None and self._resolve_oui:
-                vendor_key = self._oui_vendor(mac_value, line)
-                if vendor_key:
-                    source = VendorSource.OUI
-        return Device(
-            name,
-            vendor,
-            vendor_key,
-            model,
-            model_key(model, vendor or None) if model else "",
-            firmware,
-            mac_value,
-            site,
-            role_value,  # type: ignore[arg-type]  # None was reported as a problem above
-            ft_value,  # type: ignore[arg-type]
-            cipher_value,  # type: ignore[arg-type]
-            pmf_value,  # type: ignore[arg-type]
-            attributes,
-            line,
-            source,
+        return make_device(
+            name, vendor, vendor_key, model, model_key(model, vendor or None) if model else "", firmware,
+            mac_value, site, role_value, ft_value, cipher_value, pmf_value,  # type: ignore[arg-type]
+            attributes, line, source,
         )
+
+    @staticmethod
+    def _invalid(name: str, mac: str, role: str, ft: str, pmf: str, cipher_value: frozenset[str] | str,
+                 line: int, where: str) -> InvalidRow:
+        problems: list[str] = []
+        if not name:
+            problems.append("missing name")
+        if not role:
+            problems.append(f"missing role (one of {_ROLE_LIST})")
+        elif parse_role(role) is None:
+            problems.append(f"role {_quote(role)} is not one of {_ROLE_LIST}")
+        if mac:
+            norm = normalize_mac(mac)
+            if norm is None:
+                problems.append(f"mac {_quote(mac)} is not a MAC address")
+            elif is_group(norm):
+                problems.append(f"mac {_quote(mac)} is a group (multicast) address, not a device's")
+        if ft and _BOOL_WORDS.get(ft.lower(), _BAD) is _BAD:
+            problems.append(f"ft {_quote(ft)} is not yes/no")
+        if pmf and _PMF_WORDS.get(pmf.lower(), _BAD) is _BAD:
+            problems.append(f"pmf {_quote(pmf)} is not yes/no/optional/required")
+        if isinstance(cipher_value, str):
+            problems.append(cipher_value)
+        return InvalidRow(line, "; ".join(problems), where)
 
     def _oui_vendor(self, mac: str, line: int) -> str:
         try:
-            return oui.lookup_normalized(mac).vendor_key
+            return vendor_key_for(mac)
         except oui.OuiDatabaseUnavailable as exc:
             self._resolve_oui = False
             self.pending.append(InventoryWarning(line, f"vendor lookup by MAC prefix disabled: {exc}"))
@@ -430,48 +440,48 @@ def _iter_csv(path: Path, raw: IO[bytes], encoding: str, builder: _Builder) -> I
     previous = 0
     while True:
         try:
-            row = next(reader)
-        except StopIteration:
-            break
+            for row in reader:
+                start = header_line + previous + 1
+                previous = reader.line_num
+                if warnings:
+                    yield from warnings
+                    warnings.clear()
+                n = len(row)
+                if n == width:
+                    row.append("")
+                elif n < width:
+                    if n == 0 or (n == 1 and not row[0].strip()):
+                        continue  # blank line
+                    row.extend(pad[n:])
+                elif any(c.strip() for c in row[width:]):
+                    yield InvalidRow(start, f"{n} cells but the header has {width} columns{_hint(delimiter)}")
+                    continue
+                else:
+                    del row[width + 1:]
+                    row[width] = ""
+                if "'" in "".join(row):
+                    row = [_unescape_cell(c.strip()) for c in row]
+                attributes = tuple([(label, v) for j, label in extras if (v := row[j].strip())]) if extras else ()
+                item = build(
+                    row[i_name].strip(), row[i_vendor].strip(), row[i_model].strip(), row[i_firmware].strip(),
+                    row[i_mac].strip(), row[i_site].strip(), row[i_role].strip(), row[i_ft].strip(),
+                    row[i_ciphers].strip(), row[i_pmf].strip(), attributes, start,
+                )
+                if n > width and item.__class__ is InvalidRow:
+                    # Trailing empty cells are common; if the row is also invalid, a split value is likely.
+                    item = InvalidRow(
+                        start, f"{item.reason} ({n} cells but the header has {width}{_hint(delimiter)})"
+                    )
+                yield item
+                if builder.pending:
+                    yield from builder.pending
+                    builder.pending.clear()
         except csv.Error as exc:
             start = header_line + previous + 1
             previous = reader.line_num
             yield InvalidRow(start, f"unreadable CSV: {exc}")
             continue
-        start = header_line + previous + 1
-        previous = reader.line_num
-        if warnings:
-            yield from warnings
-            warnings.clear()
-        n = len(row)
-        if n == width:
-            row.append("")
-        elif n < width:
-            if n == 0 or (n == 1 and not row[0].strip()):
-                continue  # blank line
-            row.extend(pad[n:])
-        else:
-            if any(c.strip() for c in row[width:]):
-                yield InvalidRow(start, f"{n} cells but the header has {width} columns{_hint(delimiter)}")
-                continue
-            del row[width + 1:]
-            row[width] = ""
-        cells = [c.strip() for c in row]
-        for j, c in enumerate(cells):
-            if c and c[0] == "'":
-                cells[j] = _unescape_cell(c)
-        attributes = tuple((label, cells[j]) for j, label in extras if cells[j]) if extras else ()
-        item = build(
-            cells[i_name], cells[i_vendor], cells[i_model], cells[i_firmware], cells[i_mac], cells[i_site],
-            cells[i_role], cells[i_ft], cells[i_ciphers], cells[i_pmf], attributes, start,
-        )
-        if n > width and isinstance(item, InvalidRow):
-            # Trailing empty cells are common; when the row is also invalid, a split value is the likely cause.
-            item = InvalidRow(start, f"{item.reason} ({n} cells but the header has {width}{_hint(delimiter)})")
-        yield item
-        if builder.pending:
-            yield from builder.pending
-            builder.pending.clear()
+        break
     yield from warnings
 
 

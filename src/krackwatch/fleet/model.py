@@ -6,10 +6,10 @@ the ten KRACK CVEs) or the authenticator (access point, hit by CVE-2017-13082 wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 
-__all__ = ["CIPHERS", "Device", "Role", "VendorSource", "parse_role"]
+__all__ = ["CIPHERS", "Device", "Role", "VendorSource", "make_device", "parse_role"]
 
 # Pairwise/group ciphers an inventory may list (IEEE 802.11-2020 12.5: CCMP, GCMP, TKIP, WEP).
 CIPHERS = ("CCMP", "GCMP", "TKIP", "WEP")
@@ -130,3 +130,53 @@ class Device:
     attributes: tuple[tuple[str, str], ...] = ()
     source_line: int = 0
     vendor_source: VendorSource = VendorSource.INVENTORY
+
+
+def _setters() -> tuple[object, ...]:
+    names = [f.name for f in fields(Device)]
+    if tuple(names) != Device.__slots__:
+        raise AssertionError("Device slots and fields disagree")
+    return tuple(getattr(Device, name).__set__ for name in names)
+
+
+(_s_name, _s_vendor, _s_vendor_key, _s_model, _s_model_key, _s_firmware, _s_mac, _s_site, _s_role, _s_ft,
+ _s_ciphers, _s_pmf, _s_attributes, _s_source_line, _s_vendor_source) = _setters()
+_new = object.__new__
+
+
+def make_device(
+    name: str,
+    vendor: str,
+    vendor_key: str,
+    model: str,
+    model_key: str,
+    firmware: str,
+    mac: str | None,
+    site: str,
+    role: Role,
+    ft: bool | None,
+    ciphers: frozenset[str],
+    pmf: bool | None,
+    attributes: tuple[tuple[str, str], ...],
+    source_line: int,
+    vendor_source: VendorSource,
+) -> Device:
+    """``Device(...)`` for the import hot path: fills the slots directly (about twice as fast as the
+    frozen dataclass ``__init__``, which routes every field through ``object.__setattr__``)."""
+    d = _new(Device)
+    _s_name(d, name)  # type: ignore[operator]
+    _s_vendor(d, vendor)  # type: ignore[operator]
+    _s_vendor_key(d, vendor_key)  # type: ignore[operator]
+    _s_model(d, model)  # type: ignore[operator]
+    _s_model_key(d, model_key)  # type: ignore[operator]
+    _s_firmware(d, firmware)  # type: ignore[operator]
+    _s_mac(d, mac)  # type: ignore[operator]
+    _s_site(d, site)  # type: ignore[operator]
+    _s_role(d, role)  # type: ignore[operator]
+    _s_ft(d, ft)  # type: ignore[operator]
+    _s_ciphers(d, ciphers)  # type: ignore[operator]
+    _s_pmf(d, pmf)  # type: ignore[operator]
+    _s_attributes(d, attributes)  # type: ignore[operator]
+    _s_source_line(d, source_line)  # type: ignore[operator]
+    _s_vendor_source(d, vendor_source)  # type: ignore[operator]
+    return d

@@ -22,14 +22,14 @@ __all__ = [
     "OuiDatabaseUnavailable",
     "OuiMatch",
     "OuiStatus",
+    "is_group",
+    "is_local",
     "lookup",
     "lookup_normalized",
     "normalize_mac",
     "registry_size",
+    "vendor_key_for",
 ]
-
-_HEX = "0123456789abcdef"
-
 
 class OuiDatabaseUnavailable(KrackwatchError):
     """The offline IEEE registry (shipped with the ``netaddr`` package) cannot be read."""
@@ -64,27 +64,49 @@ def normalize_mac(text: str) -> str | None:
     s = text.strip().lower()
     n = len(s)
     if n == 17:
-        sep = s[2]
-        if sep not in ":-" or s[5] != sep or s[8] != sep or s[11] != sep or s[14] != sep:
+        seps = s[2::3]
+        if seps == ":::::":
+            h = s.replace(":", "")
+        elif seps == "-----":
+            h = s.replace("-", "")
+        else:
             return None
-        h = s[0:2] + s[3:5] + s[6:8] + s[9:11] + s[12:14] + s[15:17]
     elif n == 14:
         if s[4] != "." or s[9] != ".":
             return None
-        h = s[0:4] + s[5:9] + s[10:14]
+        h = s.replace(".", "")
     elif n == 12:
         h = s
     else:
         return None
-    if h.strip(_HEX):
+    # Exactly 12 hex digits: fromhex rejects other characters and would skip blanks (shortening the result).
+    if len(h) != 12:
         return None
+    try:
+        if len(bytes.fromhex(h)) != 6:
+            return None
+    except ValueError:
+        return None
+    if n == 17 and seps == ":::::":
+        return s
     return f"{h[0:2]}:{h[2:4]}:{h[4:6]}:{h[6:8]}:{h[8:10]}:{h[10:12]}"
+
+
+def is_group(norm: str) -> bool:
+    """I/G bit of a normalised MAC: a multicast/broadcast address, never a device's own."""
+    return norm[1] in "13579bdf"
+
+
+def is_local(norm: str) -> bool:
+    """U/L bit of a normalised MAC: locally administered (randomised), so no IEEE registrant."""
+    return norm[1] in "2367abef"
 
 
 _lock = threading.Lock()
 _ma_l: dict[int, str] | None = None
 _iab: dict[int, str] | None = None
 _IAB_PARENTS = frozenset({0x0050C2, 0x40D855})
+_IAB_PARENT_TEXT = frozenset({"00:50:c2", "40:d8:55"})
 
 
 def _registry_text(name: str) -> str:
@@ -174,10 +196,9 @@ def lookup(mac: str) -> OuiMatch:
 
 def lookup_normalized(norm: str) -> OuiMatch:
     """``lookup`` for a MAC already in ``normalize_mac`` form (skips re-validation on hot paths)."""
-    first = int(norm[0:2], 16)
-    if first & 0x01:
+    if is_group(norm):
         return OuiMatch(norm, OuiStatus.GROUP)
-    if first & 0x02:
+    if is_local(norm):
         return OuiMatch(norm, OuiStatus.RANDOMISED)
     ma_l, iab = _tables()
     value = int(norm.replace(":", ""), 16)
@@ -190,3 +211,22 @@ def lookup_normalized(norm: str) -> OuiMatch:
     if org is None:
         return OuiMatch(norm, OuiStatus.UNREGISTERED)
     return OuiMatch(norm, OuiStatus.REGISTERED, org, normalize_vendor(org), 24)
+
+
+_key_cache: dict[str, str] = {}
+_KEY_CACHE_LIMIT = 1 << 16
+
+
+def vendor_key_for(norm: str) -> str:
+    """Vendor key of a normalised MAC ("" when randomised, group or unregistered); cached per prefix."""
+    prefix = norm[:8]
+    key = _key_cache.get(prefix)
+    if key is not None:
+        return key
+    if is_local(norm) or is_group(norm):
+        return ""
+    match = lookup_normalized(norm)
+    # IAB blocks share their parent's 24 bits: never cache under it. Bounded: at most one entry per OUI seen.
+    if prefix not in _IAB_PARENT_TEXT and len(_key_cache) < _KEY_CACHE_LIMIT:
+        _key_cache[prefix] = match.vendor_key
+    return match.vendor_key

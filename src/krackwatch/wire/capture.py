@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 from krackwatch.errors import InputError
 from krackwatch.wire.elements import EncodeError
@@ -61,10 +61,11 @@ _IDB, _PB, _SPB, _EPB = 1, 2, 3, 6
 _OPT_ENDOFOPT, _OPT_COMMENT = 0, 1
 _IF_NAME, _IF_TSRESOL, _IF_FCSLEN, _IF_TSOFFSET = 2, 9, 13, 14
 _SHB_USERAPPL = 4
+# magic -> (name, decompressing reader); the readers are closed by CaptureReader.close()
 _COMPRESSED = {
     b"\x1f\x8b": ("gzip", lambda f: gzip.GzipFile(fileobj=f, mode="rb")),
     b"BZh": ("bzip2", lambda f: bz2.BZ2File(f, mode="rb")),
-    b"\xfd7zXZ\x00": ("xz", lambda f: lzma.LZMAFile(f, mode="rb")),
+    b"\xfd7zXZ\x00": ("xz", lambda f: lzma.LZMAFile(f, mode="rb")),  # noqa: SIM115
 }
 _UNSUPPORTED_COMPRESSION = {b"\x28\xb5\x2f\xfd": "zstd", b"\x04\x22\x4d\x18": "lz4"}
 _READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
@@ -161,16 +162,17 @@ class _CountingReader(io.RawIOBase):
 
 def _tsresol_from_option(value: int) -> int:
     # if_tsresol: MSB clear -> 10^-v seconds per tick, MSB set -> 2^-(v & 0x7f) (pcapng 4.2).
-    return 1 << (value & 0x7F) if value & 0x80 else 10 ** value
+    return 1 << (value & 0x7F) if value & 0x80 else 10**value
 
 
 class CaptureReader:
     """Iterate the records of an opened capture (see :func:`open_capture`); a context manager."""
 
-    format: str
-    interfaces: list[Interface]
-    error: CaptureError | None
-    size: int | None
+    format: str  # "pcap" or "pcapng"
+    compression: str | None  # "gzip", "bzip2", "xz" or None
+    interfaces: list[Interface]  # grows as interface description blocks are read
+    error: CaptureError | None  # set when damage ended the iteration (after every good record)
+    size: int | None  # size of the underlying file from where reading started, when known
 
     def __init__(
         self,
@@ -194,7 +196,6 @@ class CaptureReader:
         self.interfaces = []
         self.error = None
         self._buf = head
-        self._started = False
         if head[:4] == b"\n\r\r\n":
             self.format = "pcapng"
             self._check_first_section()
@@ -225,7 +226,7 @@ class CaptureReader:
             except _READ_ERRORS:
                 pass
 
-    def __enter__(self) -> CaptureReader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -259,7 +260,9 @@ class CaptureReader:
         magic = int.from_bytes(head[:4], "little")
         order, unit, rec_hdr = _PCAP_MAGICS[magic]
         if len(head) < 24:
-            raise CaptureError(f"pcap file header truncated ({len(head)} of 24 octets)", path=self._path, offset=0)
+            raise CaptureError(
+                f"pcap file header truncated ({len(head)} of 24 octets)", path=self._path, offset=0
+            )
         major, minor, _zone, _sigfigs, snaplen, network = struct.unpack_from(order + "HHiIII", head, 4)
         if major != 2:
             raise CaptureError(f"unsupported pcap version {major}.{minor}", path=self._path, offset=4)
@@ -294,7 +297,9 @@ class CaptureReader:
                     if buflen == 0:
                         return
                     if buflen < rec_hdr:
-                        self._fail(f"record {number + 1}: header truncated ({buflen} of {rec_hdr} octets)", base)
+                        self._fail(
+                            f"record {number + 1}: header truncated ({buflen} of {rec_hdr} octets)", base
+                        )
                         return
                 sec, frac, caplen, origlen = unpack(buf, pos)
                 start = pos + rec_hdr
@@ -320,7 +325,14 @@ class CaptureReader:
                         return
                 number += 1
                 rec = builder(
-                    number, 0, linktype, sec * sec_ns + frac * unit, caplen, origlen, buf[start:end], no_comments,
+                    number,
+                    0,
+                    linktype,
+                    sec * sec_ns + frac * unit,
+                    caplen,
+                    origlen,
+                    buf[start:end],
+                    no_comments,
                     base + pos,
                 )
                 rec.__class__ = record_cls
@@ -399,7 +411,9 @@ class CaptureReader:
                         elif magic == 0x4D3C2B1A:
                             order = ">"
                         else:
-                            self._fail(f"section header with unknown byte-order magic 0x{magic:08x}", base + pos)
+                            self._fail(
+                                f"section header with unknown byte-order magic 0x{magic:08x}", base + pos
+                            )
                             return
                         head = struct.Struct(order + "IIIIIII").unpack_from
                         u32 = struct.Struct(order + "I").unpack_from
@@ -412,7 +426,9 @@ class CaptureReader:
                         self._fail(f"block type 0x{btype:08x}: invalid block length {blen}", base + pos)
                         return
                     if blen > MAX_BLOCK:
-                        self._fail(f"block type 0x{btype:08x}: block length {blen} is implausible", base + pos)
+                        self._fail(
+                            f"block type 0x{btype:08x}: block length {blen} is implausible", base + pos
+                        )
                         return
                     if end > buflen:
                         base += pos
@@ -460,7 +476,15 @@ class CaptureReader:
                     comments = self._comments(buf, opt, tail, order) if opt < tail else no_comments
                     number += 1
                     rec = builder(
-                        number, gidx, linktype, ts + off_ns, caplen, origlen, buf[start:dend], comments, base + pos
+                        number,
+                        gidx,
+                        linktype,
+                        ts + off_ns,
+                        caplen,
+                        origlen,
+                        buf[start:dend],
+                        comments,
+                        base + pos,
                     )
                     rec.__class__ = record_cls
                     yield rec  # type: ignore[misc]
@@ -482,7 +506,14 @@ class CaptureReader:
                         return
                     number += 1
                     rec = builder(
-                        number, gidx, linktype, 0, caplen, origlen, buf[pos + 12 : pos + 12 + caplen], no_comments,
+                        number,
+                        gidx,
+                        linktype,
+                        0,
+                        caplen,
+                        origlen,
+                        buf[pos + 12 : pos + 12 + caplen],
+                        no_comments,
                         base + pos,
                     )
                     rec.__class__ = record_cls
@@ -532,8 +563,11 @@ class CaptureReader:
 
     @staticmethod
     def _comments(buf: bytes, start: int, end: int, order: str) -> tuple[str, ...]:
-        found = [value.decode("utf-8", "replace") for code, value in _options(buf, start, end, order)
-                 if code == _OPT_COMMENT]
+        found = [
+            value.decode("utf-8", "replace")
+            for code, value in _options(buf, start, end, order)
+            if code == _OPT_COMMENT
+        ]
         return tuple(found)
 
 
@@ -619,7 +653,6 @@ def open_capture(source: str | os.PathLike | BinaryIO) -> CaptureReader:
             if head.startswith(magic):
                 compression = name
                 counter = _CountingReader(raw, head)
-                counter.consumed = len(head)
                 stream = opener(counter)
                 closers.append(stream.close)
                 try:
@@ -635,12 +668,19 @@ def open_capture(source: str | os.PathLike | BinaryIO) -> CaptureReader:
         if len(head) >= 4 and (head[:4] == b"\n\r\r\n" or int.from_bytes(head[:4], "little") in _PCAP_MAGICS):
             try:
                 return CaptureReader(
-                    stream, path=path, size=size, counter=counter, closers=closers, head=head,
+                    stream,
+                    path=path,
+                    size=size,
+                    counter=counter,
+                    closers=closers,
+                    head=head,
                     compression=compression,
                 )
             except _READ_ERRORS as exc:
                 raise CaptureError(f"cannot read the file header: {exc}", path=path, offset=0) from None
-        raise CaptureError(f"not a pcap or pcapng capture (starts with {head[:4].hex(' ')})", path=path, offset=0)
+        raise CaptureError(
+            f"not a pcap or pcapng capture (starts with {head[:4].hex(' ')})", path=path, offset=0
+        )
     except BaseException:
         for closer in reversed(closers):
             try:
@@ -664,7 +704,7 @@ class _Writer:
         """Flush; the file object belongs to the caller and stays open."""
         self.flush()
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -734,7 +774,7 @@ def _block(order: str, btype: int, body: bytes) -> bytes:
 def _tsresol_option(tsresol: int) -> int:
     if tsresol > 0:
         exp10 = round(math.log10(tsresol))
-        if 10 ** exp10 == tsresol and exp10 < 128:
+        if 10**exp10 == tsresol and exp10 < 128:
             return exp10
         if tsresol & (tsresol - 1) == 0 and tsresol.bit_length() - 1 < 128:
             return 0x80 | (tsresol.bit_length() - 1)

@@ -378,24 +378,27 @@ class MacHeader:
             raise EncodeError(f"802.11 header: frame control 0x{self.fc:04x} has no known layout")
         if self.length != expected or not _fields_match(self):
             raise EncodeError(f"802.11 header: fields present do not match frame control 0x{self.fc:04x}")
-        out = bytearray(_U16.pack(self.fc))
-        out += _U16.pack(self.duration)
-        _addr(out, self.addr1)
-        if self.carried_fc is not None:
-            out += _U16.pack(self.carried_fc)
-            out += _U32.pack(self.ht_control)
-            return bytes(out)
-        if self.addr2 is not None:
-            _addr(out, self.addr2)
-        if self.addr3 is not None:
-            _addr(out, self.addr3)
-            out += _U16.pack(self.seq_ctrl)
-        if self.addr4 is not None:
-            _addr(out, self.addr4)
-        if self.qos_ctrl is not None:
-            out += _U16.pack(self.qos_ctrl)
-        if self.ht_control is not None:
-            out += _U32.pack(self.ht_control)
+        try:
+            out = bytearray(_U16.pack(self.fc))
+            out += _U16.pack(self.duration)
+            _addr(out, self.addr1)
+            if self.carried_fc is not None:
+                out += _U16.pack(self.carried_fc)
+                out += _U32.pack(self.ht_control)
+                return bytes(out)
+            if self.addr2 is not None:
+                _addr(out, self.addr2)
+            if self.addr3 is not None:
+                _addr(out, self.addr3)
+                out += _U16.pack(self.seq_ctrl)
+            if self.addr4 is not None:
+                _addr(out, self.addr4)
+            if self.qos_ctrl is not None:
+                out += _U16.pack(self.qos_ctrl)
+            if self.ht_control is not None:
+                out += _U32.pack(self.ht_control)
+        except struct.error as exc:
+            raise EncodeError(f"802.11 header: {exc}") from None
         return bytes(out)
 
 
@@ -413,7 +416,9 @@ def _fields_match(h: MacHeader) -> bool:
         return False
     if ftype == 1:
         if (fc >> 4) & 0xF == CtrlSubtype.CONTROL_WRAPPER:
-            return h.addr2 is None and h.addr3 is None and h.carried_fc is not None and h.ht_control is not None
+            return (
+                h.addr2 is None and h.addr3 is None and h.carried_fc is not None and h.ht_control is not None
+            )
         return h.addr3 is None and h.carried_fc is None and h.ht_control is None
     if ftype == 3:
         return h.addr2 is None and h.addr3 is None and h.carried_fc is None and h.ht_control is None
@@ -755,7 +760,13 @@ class AssocRespBody:
 # Algorithms whose Authentication frames carry only elements after the status code; SAE and the
 # FILS public-key variants carry algorithm-specific fields first (9.3.3.11, Table 9-36).
 _AUTH_WITH_ELEMENTS = frozenset(
-    (AuthAlgorithm.OPEN, AuthAlgorithm.SHARED_KEY, AuthAlgorithm.FT, AuthAlgorithm.FILS_SK, AuthAlgorithm.PASN)
+    (
+        AuthAlgorithm.OPEN,
+        AuthAlgorithm.SHARED_KEY,
+        AuthAlgorithm.FT,
+        AuthAlgorithm.FILS_SK,
+        AuthAlgorithm.PASN,
+    )
 )
 
 

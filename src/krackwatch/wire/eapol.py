@@ -73,7 +73,9 @@ class Eapol:
     def encode(self) -> bytes:
         if not (0 <= self.version <= 255 and 0 <= self.type <= 255 and len(self.body) <= 0xFFFF):
             raise EncodeError("EAPOL: version, type or body length out of range")
-        return bytes((self.version, self.type)) + len(self.body).to_bytes(2, "big") + self.body + self.trailing
+        return (
+            bytes((self.version, self.type)) + len(self.body).to_bytes(2, "big") + self.body + self.trailing
+        )
 
 
 def decode_eapol(buf: bytes | bytearray | memoryview) -> Eapol:
@@ -276,7 +278,9 @@ def decode_eapol_key(buf: bytes | bytearray | memoryview, *, mic_len: int = 16) 
         raise DecodeError(what, f"body length {blen} exceeds the {n - 4} octets present", 2)
     kd_start = 4 + _FIXED + mic_len + 2
     if end < kd_start:
-        raise DecodeError(what, f"body length {blen} shorter than a key descriptor with a {mic_len}-octet MIC", 2)
+        raise DecodeError(
+            what, f"body length {blen} shorter than a key descriptor with a {mic_len}-octet MIC", 2
+        )
     if not isinstance(buf, bytes):
         buf = bytes(buf)
     desc, key_info, key_length, rc = _KI_TAIL.unpack_from(buf, 4)
@@ -286,7 +290,9 @@ def decode_eapol_key(buf: bytes | bytearray | memoryview, *, mic_len: int = 16) 
     kdl = (buf[mic_end] << 8) | buf[mic_end + 1]
     if kd_start + kdl != end:
         raise DecodeError(
-            what, f"Key Data Length {kdl} disagrees with body length {blen} ({end - kd_start} octets)", mic_end
+            what,
+            f"Key Data Length {kdl} disagrees with body length {blen} ({end - kd_start} octets)",
+            mic_end,
         )
     return EapolKey(
         buf[0],
@@ -329,14 +335,14 @@ def classify(key: EapolKey) -> HandshakeMessage:
     frames (MIC failure reports, rekey requests) are REQUEST; SMK (PeerKey) frames UNKNOWN.
     """
     ki = key.key_info
-    if ki & KeyInfo.REQUEST:
+    if ki & _REQUEST:
         return HandshakeMessage.REQUEST
-    if ki & KeyInfo.SMK_MESSAGE:
+    if ki & _SMK:
         return HandshakeMessage.UNKNOWN
-    ack = ki & KeyInfo.ACK
+    ack = ki & _ACK
     # AEAD AKMs (FILS) have no MIC field and protect the frame through Encrypted Key Data instead.
-    authenticated = ki & KeyInfo.MIC or (not key.mic and ki & KeyInfo.ENCRYPTED_KEY_DATA)
-    if ki & KeyInfo.KEY_TYPE:
+    authenticated = ki & _MIC or (not key.mic and ki & _ENCRYPTED)
+    if ki & _PAIRWISE:
         if ack:
             return HandshakeMessage.M3 if authenticated else HandshakeMessage.M1
         if not authenticated:
@@ -345,6 +351,15 @@ def classify(key: EapolKey) -> HandshakeMessage:
     if not authenticated:
         return HandshakeMessage.UNKNOWN
     return HandshakeMessage.GROUP_M1 if ack else HandshakeMessage.GROUP_M2
+
+
+# Plain-int masks for the hot path (IntFlag arithmetic builds enum objects).
+_REQUEST = int(KeyInfo.REQUEST)
+_SMK = int(KeyInfo.SMK_MESSAGE)
+_ACK = int(KeyInfo.ACK)
+_MIC = int(KeyInfo.MIC)
+_ENCRYPTED = int(KeyInfo.ENCRYPTED_KEY_DATA)
+_PAIRWISE = int(KeyInfo.KEY_TYPE)
 
 
 # --------------------------------------------------------------------------- KDEs and Key Data
@@ -368,6 +383,9 @@ class KDEType(IntEnum):
 
 
 _RSN_OUI_BYTES = RSN_OUI.to_bytes(3, "big")
+# 0xDD items of Key Data with these OUIs are KDEs (IEEE 00-0F-AC, Wi-Fi Alliance 50-6F-9A); other
+# 0xDD items (the WPA IE 00-50-F2 in WPA1 msg 3) are vendor-specific elements.
+_KDE_OUIS = (_RSN_OUI_BYTES, b"\x50\x6f\x9a")
 
 
 def _kde_bytes(kde_type: int, data: bytes, oui: int = RSN_OUI) -> bytes:
@@ -422,7 +440,9 @@ class IgtkKDE:
     def encode(self) -> bytes:
         if not (0 <= self.key_id <= 0xFFFF and 0 <= self.ipn < 1 << 48):
             raise EncodeError("IGTK KDE: key id or IPN out of range")
-        return _kde_bytes(self.KDE_TYPE, self.key_id.to_bytes(2, "little") + self.ipn.to_bytes(6, "little") + self.igtk)
+        return _kde_bytes(
+            self.KDE_TYPE, self.key_id.to_bytes(2, "little") + self.ipn.to_bytes(6, "little") + self.igtk
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -518,7 +538,7 @@ def _iter_key_data(key_data: bytes) -> Iterator[tuple[int, Element | AnyKDE]]:
         if stop > n:
             raise DecodeError("key data", f"element {eid} runs {stop - n} octets past the end", pos)
         el = Element(eid, bytes(key_data[pos + 2 : stop]))
-        if eid == 0xDD and stop - pos >= 6:
+        if eid == 0xDD and stop - pos >= 6 and key_data[pos + 2 : pos + 5] in _KDE_OUIS:
             try:
                 yield stop, decode_kde(el)
             except DecodeError as exc:
@@ -531,9 +551,9 @@ def _iter_key_data(key_data: bytes) -> Iterator[tuple[int, Element | AnyKDE]]:
 
 
 def iter_key_data(key_data: bytes | bytearray | memoryview) -> Iterator[Element | AnyKDE]:
-    """Items of (decrypted) Key Data: elements (RSNE, RSNXE, WPA IE, MDE, FTE, ...) and KDEs,
-    stopping at the 0xDD 0x00.. padding."""
-    for _, item in _iter_key_data(key_data):
+    """Items of (decrypted) Key Data: elements (RSNE, RSNXE, WPA IE, MDE, FTE, ...) and KDEs
+    (0xDD items with OUI 00-0F-AC or 50-6F-9A), stopping at the 0xDD 0x00.. padding."""
+    for _, item in _iter_key_data(bytes(key_data)):
         yield item
 
 
@@ -563,8 +583,9 @@ def decode_key_data(key_data: bytes | bytearray | memoryview) -> KeyData:
     key_data = bytes(key_data)
     items = []
     end = 0
-    for end, item in _iter_key_data(key_data):
+    for stop, item in _iter_key_data(key_data):
         items.append(item)
+        end = stop
     return KeyData(tuple(items), key_data[end:])
 
 

@@ -220,20 +220,13 @@ class _Typed:
     EXT_ID: ClassVar[int | None] = None
 
     @classmethod
-    def decode(cls, data: bytes) -> Self:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def encode(self) -> bytes:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    @classmethod
     def from_element(cls, element: Element) -> Self:
         if element.id != cls.ELEMENT_ID or element.ext_id != cls.EXT_ID:
             raise DecodeError(cls.__name__, f"element id {element.id}/{element.ext_id} is not {cls.__name__}")
-        return cls.decode(element.data)
+        return cls.decode(element.data)  # type: ignore[attr-defined]
 
     def element(self) -> Element:
-        return Element(self.ELEMENT_ID, self.encode(), self.EXT_ID)
+        return Element(self.ELEMENT_ID, self.encode(), self.EXT_ID)  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- SSID, DS Parameter Set
@@ -613,9 +606,7 @@ class FtGtk:
     def decode(cls, data: bytes) -> FtGtk:
         if len(data) < 11:
             raise DecodeError("FTE GTK subelement", f"length {len(data)} shorter than 11", 0)
-        return cls(
-            data[0] | (data[1] << 8), data[2], int.from_bytes(data[3:11], "little"), bytes(data[11:])
-        )
+        return cls(data[0] | (data[1] << 8), data[2], int.from_bytes(data[3:11], "little"), bytes(data[11:]))
 
     def encode(self) -> bytes:
         _need(0 <= self.key_info <= 0xFFFF and 0 <= self.key_length <= 255, "FTE GTK", "field out of range")
@@ -962,7 +953,7 @@ class NetworkInfo:
 
     @property
     def security(self) -> str:
-        """"WPA3" (SAE only), "WPA2/WPA3" (SAE + other AKMs), "OWE", "WPA2", "WPA", "WPA/WPA2",
+        """ "WPA3" (SAE only), "WPA2/WPA3" (SAE + other AKMs), "OWE", "WPA2", "WPA", "WPA/WPA2",
         "WEP", "open", or "unknown" (no RSNE/WPA IE and the Privacy bit is not known)."""
         if self.rsn is not None:
             akms = set(self.rsn.effective_akms)
@@ -988,29 +979,21 @@ def network_info(elements: Iterable[Element], capability: int | None = None) -> 
     ssid_v = channel = rsn = wpa = mde = csa = rsnx = None
     for e in elements:
         eid = e.id
-        if eid == ElementID.SSID:
-            if ssid_v is None:
-                ssid_v = ssid(e)
-        elif eid == ElementID.DS_PARAMETER_SET:
-            if channel is None:
-                channel = ds_channel(e)
-        elif eid == ElementID.RSN:
-            if rsn is None:
-                rsn = RSNE.decode(e.data)
-        elif eid == ElementID.VENDOR_SPECIFIC:
-            if wpa is None and e.data[:4] == WPA_IE_PREFIX:
-                wpa = WPAIE.decode(e.data)
-        elif eid == ElementID.MOBILITY_DOMAIN:
-            if mde is None:
-                mde = MDE.decode(e.data)
-        elif eid == ElementID.CHANNEL_SWITCH_ANNOUNCEMENT:
-            if csa is None:
-                csa = CSA.decode(e.data)
-        elif eid == ElementID.EXTENDED_CHANNEL_SWITCH_ANNOUNCEMENT:
-            if csa is None:
-                csa = ECSA.decode(e.data)
-        elif eid == ElementID.RSNX:
-            if rsnx is None:
-                rsnx = RSNXE.decode(e.data)
+        if eid == ElementID.SSID and ssid_v is None:
+            ssid_v = ssid(e)
+        elif eid == ElementID.DS_PARAMETER_SET and channel is None:
+            channel = ds_channel(e)
+        elif eid == ElementID.RSN and rsn is None:
+            rsn = RSNE.decode(e.data)
+        elif eid == ElementID.VENDOR_SPECIFIC and wpa is None and e.data[:4] == WPA_IE_PREFIX:
+            wpa = WPAIE.decode(e.data)
+        elif eid == ElementID.MOBILITY_DOMAIN and mde is None:
+            mde = MDE.decode(e.data)
+        elif eid == ElementID.CHANNEL_SWITCH_ANNOUNCEMENT and csa is None:
+            csa = CSA.decode(e.data)
+        elif eid == ElementID.EXTENDED_CHANNEL_SWITCH_ANNOUNCEMENT and csa is None:
+            csa = ECSA.decode(e.data)
+        elif eid == ElementID.RSNX and rsnx is None:
+            rsnx = RSNXE.decode(e.data)
     privacy = None if capability is None else bool(capability & 0x0010)
     return NetworkInfo(ssid_v, channel, rsn, wpa, mde, csa, rsnx, privacy)

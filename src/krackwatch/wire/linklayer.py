@@ -118,7 +118,14 @@ def _radiotap(data: bytes, off: int) -> _Parsed:
     length, flags, freq, signal = radiotap_summary(buf)
     if flags is None:
         return off + length, None, False, freq, signal, False
-    return off + length, bool(flags & _RT_FCS), bool(flags & _RT_BAD_FCS), freq, signal, bool(flags & _RT_DATA_PAD)
+    return (
+        off + length,
+        bool(flags & _RT_FCS),
+        bool(flags & _RT_BAD_FCS),
+        freq,
+        signal,
+        bool(flags & _RT_DATA_PAD),
+    )
 
 
 def _avs(data: bytes, off: int) -> _Parsed:
@@ -142,7 +149,9 @@ def _prism(data: bytes, off: int) -> _Parsed:
     if avail >= 4 and _U32_BE.unpack_from(data, off)[0] in _AVS_MAGICS:
         return _avs(data, off)
     if avail < PRISM_HEADER_LEN:
-        raise DecodeError("Prism", f"record of {avail} octets is shorter than the 144-octet Prism header", off)
+        raise DecodeError(
+            "Prism", f"record of {avail} octets is shorter than the 144-octet Prism header", off
+        )
     # The header is in the capturing host's byte order; the message code tells which.
     if _U32_LE.unpack_from(data, off)[0] in _PRISM_MSGCODES:
         item = _PRISM_ITEM_LE
@@ -188,7 +197,9 @@ def _ppi(data: bytes, off: int, depth: int) -> _Parsed:
         if ftype == _PPI_COMMON_TYPE:
             if flen != _PPI_COMMON.size:
                 raise DecodeError("PPI", f"802.11-Common field has length {flen}, not 20", pos)
-            _tsf, cflags, _rate, cfreq, _chflags, _hs, _hp, csignal, _noise = _PPI_COMMON.unpack_from(data, pos + 4)
+            _tsf, cflags, _rate, cfreq, _chflags, _hs, _hp, csignal, _noise = _PPI_COMMON.unpack_from(
+                data, pos + 4
+            )
             fcs_flag = bool(cflags & _PPI_FCS_PRESENT)
             bad = bool(cflags & _PPI_FCS_BAD)
             freq = cfreq or None
@@ -272,9 +283,7 @@ def split_link(linktype: int, data: bytes, *, fcs_mode: str = "auto") -> LinkInf
     return LinkInfo(hlen, fcs, freq, signal, data_pad)
 
 
-def dot11_payload(
-    linktype: int, data: bytes, fcs_mode: str = "auto"
-) -> tuple[LinkInfo, memoryview | bytes]:
+def dot11_payload(linktype: int, data: bytes, fcs_mode: str = "auto") -> tuple[LinkInfo, memoryview | bytes]:
     """``split_link`` plus the 802.11 frame itself (``data`` unchanged when there is nothing to strip,
     else a memoryview slice, so no copy is made)."""
     info = split_link(linktype, data, fcs_mode=fcs_mode)

@@ -105,7 +105,7 @@ def ethertype_of(body: bytes | bytearray | memoryview) -> int | None:
     if len(body) < 8:
         return None
     head = bytes(body[:6])
-    if head == RFC1042_HEADER or head == BRIDGE_TUNNEL_HEADER:
+    if head in (RFC1042_HEADER, BRIDGE_TUNNEL_HEADER):
         return (body[6] << 8) | body[7]
     return None
 

@@ -235,8 +235,20 @@ class VendorNamespace:
 
 
 FieldValue = (
-    int | Channel | Fhss | XChannel | Mcs | AmpduStatus | Vht | Timestamp | He | HeMu | HeMuOtherUser | Lsig
-    | VendorNamespace | None
+    int
+    | Channel
+    | Fhss
+    | XChannel
+    | Mcs
+    | AmpduStatus
+    | Vht
+    | Timestamp
+    | He
+    | HeMu
+    | HeMuOtherUser
+    | Lsig
+    | VendorNamespace
+    | None
 )
 
 
@@ -565,8 +577,10 @@ def decode_radiotap(buf: bytes | bytearray | memoryview) -> Radiotap:
             oui, sub_ns, skip = _VENDOR.unpack_from(buf, start)
             end = start + 6 + skip
             if end > length:
-                raise DecodeError("radiotap", f"vendor namespace data ({skip} octets) runs past the header", start)
-            value: FieldValue = VendorNamespace(int.from_bytes(oui, "big"), sub_ns, buf[start + 6:end])
+                raise DecodeError(
+                    "radiotap", f"vendor namespace data ({skip} octets) runs past the header", start
+                )
+            value: FieldValue = VendorNamespace(int.from_bytes(oui, "big"), sub_ns, buf[start + 6 : end])
         else:
             raw = spec.unpack_from(buf, start)
             value = raw[0] if _cls is None else _cls(*raw)
@@ -588,10 +602,14 @@ def _pack(bit: int, value: FieldValue) -> bytes:
         if cls is None:
             return spec.pack(value)
         if not isinstance(value, cls):
-            raise EncodeError(f"radiotap: field {RadiotapBit(bit).name} needs a {cls.__name__}, not {value!r}")
+            raise EncodeError(
+                f"radiotap: field {RadiotapBit(bit).name} needs a {cls.__name__}, not {value!r}"
+            )
         return spec.pack(*(getattr(value, name) for name in _FIELD_NAMES[cls]))
     except struct.error as exc:
-        raise EncodeError(f"radiotap: field {RadiotapBit(bit).name} value {value!r} out of range: {exc}") from exc
+        raise EncodeError(
+            f"radiotap: field {RadiotapBit(bit).name} value {value!r} out of range: {exc}"
+        ) from exc
 
 
 def encode_radiotap(rt: Radiotap) -> bytes:
