@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 VENDORS = (
-    ("EnGenius Technologies, Inc.", ("ENS620EXT", "EAP1300EXT", "ECB1750", "EAP350 v2", "ews360ap"), "88dc96"),
+    ("EnGenius Technologies, Inc.", ("ENS620EXT", "EAP1300EXT", "ECB1750", "EAP350 v2", "ews360ap"),
+     "88dc96"),
     ("Ubiquiti Networks", ("UAP-AC-PRO", "UAP-AC-Mesh", "NanoStation M5"), "f09fc2"),
     ("Hangzhou Hikvision Digital Technology Co.,Ltd.", ("DS-2CD2412F-IW", "DS-2CD2042WD-I"), "0c75d2"),
     ("Zhejiang Dahua Technology Co., Ltd.", ("IPC-HFW1320S-W", "NVR4104-W"), "3ce36b"),
@@ -122,16 +123,17 @@ def main() -> None:
         gen = time.perf_counter() - t0
         size = path.stat().st_size
         print(f"generated {args.rows:,} rows ({size / 2**20:.1f} MiB, {bad:,} bad) in {gen:.1f} s")
-        baseline = subprocess.run([sys.executable, "-c", "import resource, krackwatch.fleet;"
-                                   "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"],
-                                  check=True, capture_output=True, text=True)
-        print(f"baseline RSS (interpreter + krackwatch.fleet imported): {int(baseline.stdout) / 1024:.0f} MiB")
+        probe = "import resource, krackwatch.fleet; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        baseline = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+        baseline_mib = int(baseline.stdout) / 1024
+        print(f"baseline RSS (interpreter + krackwatch.fleet imported): {baseline_mib:.0f} MiB")
         for mode in ("stream", "load"):
             out = subprocess.run([sys.executable, __file__, "--child", mode, str(path)], check=True,
                                  capture_output=True, text=True)
             r = json.loads(out.stdout)
             rate = (r["devices"] + r["invalid"]) / r["seconds"]
-            print(f"{mode:6}: {r['devices']:,} devices + {r['invalid']:,} invalid rows in {r['seconds']:.2f} s"
+            print(f"{mode:6}: {r['devices']:,} devices + {r['invalid']:,} invalid rows"
+                  f" in {r['seconds']:.2f} s"
                   f" = {rate:,.0f} rows/s ({size / 2**20 / r['seconds']:.1f} MiB/s);"
                   f" peak RSS {r['peak_rss_mib']:.0f} MiB; firmware versions parsed: {r['versions_known']:,}")
             if r["invalid"] != bad:

@@ -4,8 +4,8 @@
     python tools/build_kb.py            # writes src/krackwatch/data/advisories/*.json
     python tools/build_kb.py --check    # exit 1 if the committed documents differ from a fresh build
 
-Output is deterministic: every date comes from the data (no build time), JSON is written with sorted
-iteration orders, and every document is validated against the bundled CSAF 2.0 schema before it is written.
+Output is deterministic: every date comes from the data (no build time), items keep the order of the CSV
+rows, and every document is validated against the bundled CSAF 2.0 schema before it is written.
 The CVE texts below are krackwatch's own words; the impact tables follow the per-cipher rules of the KRACK
 paper (CCS 2017, section 6.1): nonce reuse lets frames the reinstalling device sends be decrypted and frames
 sent to it be replayed; TKIP also yields the Michael key of the victim's transmit direction (forge that way);
@@ -30,8 +30,8 @@ OUTPUT = ROOT / "src" / "krackwatch" / "data" / "advisories"
 
 sys.path.insert(0, str(ROOT / "src"))
 
-from krackwatch.advisories.csaf import check_document, format_record  # noqa: E402
-from krackwatch.advisories.model import (  # noqa: E402
+from krackwatch.advisories.csaf import check_document, format_record
+from krackwatch.advisories.model import (
     KRACK_CVES,
     KRACK_VU,
     Direction,
@@ -41,13 +41,12 @@ from krackwatch.advisories.model import (  # noqa: E402
     KeyKind,
     Role,
 )
-from krackwatch.advisories.store import (  # noqa: E402
+from krackwatch.advisories.store import (
     DOC_CATALOG,
     DOC_CERT,
     DOC_COMMUNITY,
     DOC_ENGENIUS,
     DOC_VENDOR_FIXES,
-    KB_NAMESPACE,
     KB_PUBLISHER,
 )
 
@@ -80,69 +79,69 @@ CWE_NAMES = {"CWE-330": "Use of Insufficiently Random Values", "CWE-323": "Reusi
 CVE_TEXT: dict[str, tuple[str, str]] = {
     "CVE-2017-13077": (
         "Client reinstalls the pairwise key (PTK-TK) in the 4-way handshake",
-        "A client that processes a repeated message 3 of the 4-way handshake installs its pairwise key a "
+        ("A client that processes a repeated message 3 of the 4-way handshake installs its pairwise key a "
         "second time, which restarts its transmit packet number and its receive replay counter. An attacker "
         "with a man-in-the-middle position on another channel can hold back and replay message 3, so the client "
         "encrypts new frames with nonces it already used: the attacker can decrypt what the client sends and "
         "replay frames towards it, and with TKIP or GCMP forge frames as well. wpa_supplicant 2.4 and 2.5 "
         "(and Android 6.0 built on them) install an all-zero key instead, which exposes all of the client's "
-        "traffic.",
+        "traffic."),
     ),
     "CVE-2017-13078": (
         "Client reinstalls the group key (GTK) in the 4-way handshake",
-        "The group key travels in message 3 of the 4-way handshake; a client that accepts a repeated message 3 "
+        ("The group key travels in message 3 of the 4-way handshake; a client that accepts a repeated message 3 "
         "installs the group key again and restarts its replay counter for group-addressed frames. Broadcast and "
         "multicast frames the access point sent earlier can then be replayed to the client. The group key is "
-        "only used by the access point to send, so confidentiality is not affected.",
+        "only used by the access point to send, so confidentiality is not affected."),
     ),
     "CVE-2017-13079": (
         "Client reinstalls the integrity group key (IGTK) in the 4-way handshake",
-        "With management frame protection (802.11w) in use, message 3 of the 4-way handshake also carries the "
+        ("With management frame protection (802.11w) in use, message 3 of the 4-way handshake also carries the "
         "integrity group key. Reinstalling it on a repeated message 3 restarts the client's replay counter for "
         "protected group-addressed management frames, so such frames (for example protected broadcast "
-        "deauthentications) can be replayed to the client.",
+        "deauthentications) can be replayed to the client."),
     ),
     "CVE-2017-13080": (
         "Client reinstalls the group key (GTK) in the group key handshake",
-        "When the access point renews the group key, a client that processes a repeated group key message 1 "
+        ("When the access point renews the group key, a client that processes a repeated group key message 1 "
         "installs the current group key again and accepts broadcast and multicast frames it already received. "
-        "Almost every client tested in 2017 was affected, including ones that resisted the 4-way attacks.",
+        "Almost every client tested in 2017 was affected, including ones that resisted the 4-way attacks."),
     ),
     "CVE-2017-13081": (
         "Client reinstalls the integrity group key (IGTK) in the group key handshake",
-        "The same flaw as CVE-2017-13080 for the integrity group key of 802.11w: a repeated group key message "
-        "makes the client accept replayed protected group-addressed management frames.",
+        ("The same flaw as CVE-2017-13080 for the integrity group key of 802.11w: a repeated group key message "
+        "makes the client accept replayed protected group-addressed management frames."),
     ),
     "CVE-2017-13082": (
         "Access point reinstalls the pairwise key (PTK-TK) on a replayed FT Reassociation Request",
-        "An access point that supports fast BSS transition (802.11r) answers a retransmitted FT Reassociation "
+        ("An access point that supports fast BSS transition (802.11r) answers a retransmitted FT Reassociation "
         "Request by installing the pairwise key again, which restarts its own packet number. No "
         "man-in-the-middle position is needed: an attacker who captured one FT reassociation replays it. The "
         "attacker can then decrypt frames the access point sends to that client and replay frames from the "
-        "client to the access point. This is the only KRACK CVE in access points, and only with 802.11r on.",
+        "client to the access point. This is the only KRACK CVE in access points, and only with 802.11r on."),
     ),
     "CVE-2017-13084": (
         "Station reinstalls the station-to-station link key (STK) in the PeerKey handshake",
-        "PeerKey sets up an encrypted direct link between two clients of the same access point. A station that "
+        ("PeerKey sets up an encrypted direct link between two clients of the same access point. A station that "
         "processes a repeated PeerKey message installs the link key again, with the same consequences for that "
-        "link as the pairwise key attack. PeerKey was rarely implemented or enabled.",
+        "link as the pairwise key attack. PeerKey was rarely implemented or enabled."),
     ),
     "CVE-2017-13086": (
         "Station reinstalls the TDLS peer key (TPK) in the TDLS setup handshake",
-        "Tunneled direct-link setup (802.11z) lets two clients talk directly. A station that processes a "
+        ("Tunneled direct-link setup (802.11z) lets two clients talk directly. A station that processes a "
         "repeated TDLS setup message installs the TDLS peer key again, so frames on the direct link can be "
-        "decrypted and replayed.",
+        "decrypted and replayed."),
     ),
     "CVE-2017-13087": (
         "Client reinstalls the group key (GTK) from a WNM Sleep Mode Response",
-        "A client waking from WNM sleep mode (802.11v) receives the current group key in the WNM Sleep Mode "
+        ("A client waking from WNM sleep mode (802.11v) receives the current group key in the WNM Sleep Mode "
         "Response. A client that processes a replayed response installs the group key again and accepts "
-        "replayed broadcast and multicast frames.",
+        "replayed broadcast and multicast frames."),
     ),
     "CVE-2017-13088": (
         "Client reinstalls the integrity group key (IGTK) from a WNM Sleep Mode Response",
-        "The same flaw as CVE-2017-13087 for the integrity group key of 802.11w, carried in the same response: "
-        "protected group-addressed management frames can be replayed to the client.",
+        ("The same flaw as CVE-2017-13087 for the integrity group key of 802.11w, carried in the same response: "
+        "protected group-addressed management frames can be replayed to the client."),
     ),
 }
 
@@ -177,14 +176,14 @@ def impacts(key: KeyKind, role: Role) -> list[tuple[str, list[tuple[Direction, E
     """(cipher family, [(direction, effects)], sentence) for a reinstalled key, per the CCS 2017 rules."""
     if key is KeyKind.GTK:
         return [
-            (c, [(Direction.AP_TO_GROUP, R)], f"With {c} as group cipher, group-addressed frames can be replayed to "
-             "the client; nothing can be decrypted or forged.")
+            (c, [(Direction.AP_TO_GROUP, R)], (f"With {c} as group cipher, group-addressed frames can be replayed to "
+             "the client; nothing can be decrypted or forged."))
             for c in ("CCMP", "TKIP", "GCMP")
         ]
     if key is KeyKind.IGTK:
         return [
-            ("BIP", [(Direction.AP_TO_GROUP_MGMT, R)], "BIP only authenticates: protected group-addressed "
-             "management frames can be replayed to the client.")
+            ("BIP", [(Direction.AP_TO_GROUP_MGMT, R)], ("BIP only authenticates: protected group-addressed "
+             "management frames can be replayed to the client."))
         ]
     if key is KeyKind.PTK_TK and role is Role.ACCESS_POINT:
         out_dir, in_dir, who = Direction.AP_TO_CLIENT, Direction.CLIENT_TO_AP, "the access point"
@@ -196,8 +195,8 @@ def impacts(key: KeyKind, role: Role) -> list[tuple[str, list[tuple[Direction, E
         ("CCMP", [(out_dir, D), (in_dir, R)],
          f"With CCMP, frames {who} sends can be decrypted and frames sent to it replayed; forging is not practical."),
         ("TKIP", [(out_dir, D | F), (in_dir, R)],
-         f"With TKIP, the Michael key of {who}'s transmit direction can also be recovered, so frames can be "
-         "forged in that direction."),
+         (f"With TKIP, the Michael key of {who}'s transmit direction can also be recovered, so frames can be "
+         "forged in that direction.")),
         ("GCMP", [(out_dir, D | F), (in_dir, R | F)],
          "With GCMP, the recovered authentication key protects both directions, so frames can be forged both ways."),
     ]

@@ -108,7 +108,7 @@ def test_vendor_fix_records(kb, source_rows) -> None:
         assert fix.status == row["status"] and fix.confidence == row["confidence"]
         assert (fix.advisory_id or "") == row["advisory_id"]
         assert fix.date == (dt.date.fromisoformat(row["date"]) if row["date"] else None)
-        assert fix.url == (sorted(_urls(row["url"]))[0] if row["url"] else None)
+        assert fix.url == (min(_urls(row["url"])) if row["url"] else None)
         assert set(fix.cves) == {c for c in row["cves"].split(";") if c in KRACK_CVES}
         # Only a record with a named fixed version may call the product fixed.
         if fix.csaf_status is ProductStatus.FIXED:
@@ -139,6 +139,7 @@ def test_engenius_models_later_row_wins(kb, source_rows) -> None:
     assert counts == Counter(r["status_raw"] for r in latest.values())
     assert counts == {"Available Now": 39, "In Progress": 20, "Available through automatic update": 1}
     assert len(_statuses(kb, SourceKind.ENGENIUS)) == 60
+    assert {m.model_key for m in kb.vendor_models("EnGenius")} == set(latest)
     duplicated = [k for k, n in Counter(model_key(r["model"], "EnGenius") for r in rows).items() if n > 1]
     assert len(duplicated) == 5
     assert all("In Progress" in models[k].note for k in duplicated)

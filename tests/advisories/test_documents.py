@@ -25,7 +25,7 @@ SCHEMAS = DATA / "schemas"
 
 def _independent_validator() -> Draft202012Validator:
     """Built here from the schema files, not through krackwatch's own helper."""
-    load = lambda name: json.loads((SCHEMAS / name).read_text(encoding="utf-8"))  # noqa: E731
+    load = lambda name: json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
     registry = Registry().with_resources(
         (f"https://www.first.org/cvss/{n}", Resource.from_contents(load(n)))
         for n in ("cvss-v2.0.json", "cvss-v3.0.json", "cvss-v3.1.json")

@@ -85,6 +85,16 @@ def test_mandatory_tests_beyond_the_schema(tmp_path, make_doc, write_json) -> No
         import_document(write_json(tmp_path / "b.json", doc), tmp_path / "data")
 
 
+def test_recommended_may_accompany_another_status(tmp_path, make_doc, write_json) -> None:
+    """CSAF 6.1.6 does not count "recommended"; alone it reads as fixed, beside another status it adds nothing."""
+    doc = make_doc(products=[("P1", "2.0", "EAP1200H", "known_not_affected"), ("P2", "2.1", "EAP1200H", "fixed")])
+    doc["vulnerabilities"][0]["product_status"]["recommended"] = ["P1", "P2"]
+    doc["vulnerabilities"][0].pop("remediations")
+    _, kb = _import(tmp_path, doc, write_json)
+    fixes = {f.version: f.csaf_status for f in kb.product_fixes("EnGenius", "EAP1200H") if f.version}
+    assert fixes == {"2.0": ProductStatus.KNOWN_NOT_AFFECTED, "2.1": ProductStatus.FIXED}
+
+
 def test_documents_without_krack_statements_are_refused(tmp_path, make_doc, write_json) -> None:
     with pytest.raises(InputError, match="KRACK"):
         import_document(write_json(tmp_path / "a.json", make_doc(cve="CVE-2017-13083")), tmp_path / "data")
@@ -114,6 +124,15 @@ def test_earlier_document_loses_a_conflict(tmp_path, make_doc, write_json) -> No
     current = kb.model_status("EnGenius", "EAP1200H")
     assert current.document == "engenius-2017-10-17" and current.superseded_by is None
     assert kb.model_statuses("EnGenius", "EAP1200H")[1].superseded_by == "engenius-2017-10-17"
+
+
+def test_equal_dates_keep_the_existing_statement(tmp_path, make_doc, write_json) -> None:
+    doc = make_doc(products=[("M1", None, "EAP1200H", "fixed")], date="2017-10-17T00:00:00Z")
+    report, kb = _import(tmp_path, doc, write_json)
+    assert [c.winner for c in report.conflicts] == ["existing"]
+    statuses = kb.model_statuses("EnGenius", "EAP1200H")
+    assert [(m.document, m.superseded_by) for m in statuses] == [
+        ("engenius-2017-10-17", None), ("EXAMPLE-SA-2018-001", "engenius-2017-10-17")]
 
 
 def test_conflict_with_a_versioned_fix(tmp_path, make_doc, write_json) -> None:
@@ -154,6 +173,21 @@ def test_reimport_replaces_and_older_release_is_refused(tmp_path, make_doc, writ
         import_document(write_json(tmp_path / "v1b.json", v1), data_dir)
     (fix,) = [f for f in KnowledgeBase(data_dir).product_fixes("EnGenius", "EAP1200H") if f.version == "1.0"]
     assert fix.csaf_status is ProductStatus.FIXED
+
+
+def test_merged_export_includes_imports(tmp_path, make_doc, write_json) -> None:
+    from krackwatch.advisories import export_merged
+    from krackwatch.advisories.csaf import check_document
+
+    data_dir = tmp_path / "data"
+    import_document(write_json(tmp_path / "a.json", make_doc("SAME-ID", namespace="https://a.example")), data_dir)
+    import_document(write_json(tmp_path / "b.json", make_doc("SAME-ID", namespace="https://b.example")), data_dir)
+    merged = export_merged(KnowledgeBase(data_dir))
+    check_document(merged, "merged")
+    ids = json.dumps(merged["product_tree"])
+    assert "SAME-ID#6:P1" in ids and "SAME-ID#7:P1" in ids
+    (vuln,) = [v for v in merged["vulnerabilities"] if v.get("cve") == "CVE-2017-13077"]
+    assert {"SAME-ID#6:P1", "SAME-ID#7:P1"} <= set(vuln["product_status"]["fixed"])
 
 
 def test_bundled_document_cannot_be_imported(tmp_path, kb, write_json) -> None:
@@ -212,7 +246,7 @@ _json = st.recursive(
        _json)
 @example("product_status", {"foo": 5})
 @example("product_status", {"fixed": ["P1"], "recommended": ["P1"], "unknown": None})
-def test_mangled_documents_give_a_typed_error_or_import(tmp_path, make_doc, write_json, where, junk) -> None:
+def test_mangled_documents_give_a_typed_error_or_import(tmp_path, kb, make_doc, write_json, where, junk) -> None:
     """Replacing any part of a valid document with random JSON never escapes as another exception."""
     doc = make_doc()
     if where in ("document", "product_tree", "vulnerabilities"):
@@ -226,7 +260,7 @@ def test_mangled_documents_give_a_typed_error_or_import(tmp_path, make_doc, writ
     with tempfile.TemporaryDirectory(dir=tmp_path) as scratch:
         path = write_json(Path(scratch) / "m.json", doc)
         try:
-            import_document(path, Path(scratch) / "data")
+            import_document(path, Path(scratch) / "data", kb)
         except KrackwatchError:
             pass
 
@@ -250,7 +284,7 @@ _FIELDS = ["product_ids", "products", "group_ids", "product_status", "fixed", "k
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
 @example(data=None)
-def test_extra_properties_anywhere(tmp_path, make_doc, write_json, data) -> None:
+def test_extra_properties_anywhere(tmp_path, kb, make_doc, write_json, data) -> None:
     """The CSAF 2.0 schema lets unknown properties through; wherever they appear, the import either
     succeeds or raises a typed error."""
     doc = make_doc(products=[("P1", "1.0", "EAP1200H", "fixed"), ("P2", None, "EAP1300", "known_affected")])
@@ -263,8 +297,7 @@ def test_extra_properties_anywhere(tmp_path, make_doc, write_json, data) -> None
             node[data.draw(st.sampled_from(_FIELDS))] = data.draw(_json)
     with tempfile.TemporaryDirectory(dir=tmp_path) as scratch:
         path = write_json(Path(scratch) / "x.json", doc)
-        try:
-            import_document(path, Path(scratch) / "data")
-            KnowledgeBase(Path(scratch) / "data").load()
+        try:  # conflict detection against the bundled knowledge base reads every statement of the document
+            import_document(path, Path(scratch) / "data", kb)
         except KrackwatchError:
             pass

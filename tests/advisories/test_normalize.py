@@ -63,7 +63,8 @@ SAME_COMPANY: tuple[tuple[str, ...], ...] = (
     ("Microsoft", "Microsoft Corporation", "Microsoft Corp."),
     ("Intel", "Intel Corporation", "Intel Corporate"),
     ("Broadcom", "Broadcom Limited", "Broadcom / Cypress"),
-    ("Qualcomm", "Qualcomm Atheros", "QUALCOMM Incorporated", "Atheros Communications, Inc.", "Qualcomm Inc."),
+    ("Qualcomm", "Qualcomm Atheros", "QUALCOMM Incorporated", "Atheros Communications, Inc.",
+     "Qualcomm Inc."),
     ("Realtek", "REALTEK SEMICONDUCTOR CORP."),
     ("MediaTek", "MediaTek Inc.", "Mediatek Corp.", "Ralink Technology, Corp."),
     ("Netgear", "Netgear, Inc.", "NETGEAR"),
@@ -210,8 +211,8 @@ def test_corporate_suffixes_do_not_change_the_key(name: str, suffix: str) -> Non
 # The `model` column of EnGenius's KRACK "Model Security Patch Status" table (shared engenius_models.csv),
 # in order; EAP350v2/EAP350V2, EAP300v2, ESR300, ESR350 and ESR600 appear twice there.
 ENGENIUS_MODELS = (
-    "EWS360AP", "EAP1200H", "EAP1300", "EAP1300EXT", "EAP150v2", "EAP1750H", "EAP2200", "EAP300v2", "EAP350v2",
-    "EAP600", "EAP900H", "ECB1200", "ECB1750", "EMR3000", "ENH1750EXT", "ENH202v2", "ENH220EXT", "ENH500v2",
+    "EWS360AP", "EAP1200H", "EAP1300", "EAP1300EXT", "EAP150v2", "EAP1750H", "EAP2200", "EAP300v2",
+    "EAP350v2", "EAP600", "EAP900H", "ECB1200", "ECB1750", "EMR3000", "ENH1750EXT", "ENH202v2", "ENH220EXT", "ENH500v2",
     "ENH710EXT", "ENH900EXT", "ENS1200", "ENS1750", "ENS202", "ENS202EXT", "ENS500", "ENS500-AC", "ENS500EXT",
     "ENS500EXT-AC", "ENS620EXT", "EnStation2", "EnStation5", "EnStation5-AC", "EnStationAC", "EPG5000",
     "ESR1200", "ESR1750", "ESR300", "ESR300H", "ESR350", "ESR350H", "ESR600", "ESR600H", "ESR750H", "ESR900",
@@ -368,8 +369,8 @@ def test_debian_versions_order_like_dpkg() -> None:
 
 _version_text = st.one_of(
     st.text(max_size=24),
-    st.from_regex(r"\A(v|V|wpa_supplicant |RouterOS |\d:)?\d{1,3}(\.\d{1,3}){0,4}([-_~.]?(rc|beta|alpha|b|p|k)?\d{0,3})?"
-                  r"( build \d{1,6}| \(\d{1,2}[A-Z]\d{1,4}\))?\Z"),
+    st.from_regex(r"\A(v|V|wpa_supplicant |RouterOS |\d:)?\d{1,3}(\.\d{1,3}){0,4}"
+                  r"([-_~.]?(rc|beta|alpha|b|p|k)?\d{0,3})?( build \d{1,6}| \(\d{1,2}[A-Z]\d{1,4}\))?\Z"),
 )
 
 

@@ -246,7 +246,7 @@ def test_short_prism_record_from_wpaclean_crash() -> None:
         (192, struct.pack("<BBHIHH", 0, 0, 16, 105, 2, 4) + bytes(4) + FRAME, "not 20"),
         (192, struct.pack("<BBHIHH", 0, 0, 14, 105, 7, 9) + bytes(2) + FRAME, "runs past"),
         (127, b"\x00\x00\x40\x00" + bytes(8), "header length"),
-        (127, struct.pack("<BBHI", 0, 0, 9, 0x2) + b"\x10" + b"ab", "FCS flagged"),
+        (127, struct.pack("<BBHI", 0, 0, 9, 0x2) + b"\x10" + b"ab", "an FCS is expected"),
     ],
 )
 def test_inconsistent_headers_raise_decode_error(linktype: int, data: bytes, complaint: str) -> None:

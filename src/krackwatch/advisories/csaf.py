@@ -124,6 +124,8 @@ def _check(doc: object, path: str) -> None:
     for i, vuln in enumerate(doc.get("vulnerabilities", ())):
         seen: dict[str, ProductStatus] = {}
         for key, ids in known_statuses(vuln):
+            if key == "recommended":  # may go with fixed or not affected (CSAF 3.2.3.9.6)
+                continue
             group = STATUS_GROUPS[key]
             for pid in ids:
                 if seen.setdefault(pid, group) is not group:
@@ -191,6 +193,22 @@ def known_statuses(vuln: Mapping[str, Any]) -> Iterator[tuple[str, list[str]]]:
     for key, ids in vuln.get("product_status", {}).items():
         if key in STATUS_GROUPS:
             yield key, ids
+
+
+def vulnerability_statuses(vuln: Mapping[str, Any]) -> dict[str, ProductStatus]:
+    """Product id -> status group in one vulnerability item; "recommended" counts as fixed only for products
+    the item lists nowhere else."""
+    out: dict[str, ProductStatus] = {}
+    recommended: list[str] = []
+    for key, ids in known_statuses(vuln):
+        if key == "recommended":
+            recommended.extend(ids)
+            continue
+        for pid in ids:
+            out.setdefault(pid, STATUS_GROUPS[key])
+    for pid in recommended:
+        out.setdefault(pid, ProductStatus.FIXED)
+    return out
 
 
 # --- record lines ----------------------------------------------------------------------------------------
@@ -358,12 +376,10 @@ def product_statements(doc: Mapping[str, Any], *, read_records: bool) -> list[Pr
         key = vulnerability_key(vuln)
         if key is None:
             continue
-        for status_key, ids in known_statuses(vuln):
-            group = STATUS_GROUPS[status_key]
-            for pid in ids:
-                vulns = statuses.setdefault(pid, {}).setdefault(group, [])
-                if key not in vulns:
-                    vulns.append(key)
+        for pid, group in vulnerability_statuses(vuln).items():
+            vulns = statuses.setdefault(pid, {}).setdefault(group, [])
+            if key not in vulns:
+                vulns.append(key)
         for item in vuln.get("remediations", ()):
             rem = Remediation(
                 RemediationCategory(item["category"]), item["details"], item.get("url"), _date_of(item.get("date"))
@@ -406,7 +422,7 @@ def load_json(data: bytes, path: str) -> Any:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", path=path, offset=exc.start) from None
+        raise InputError("not UTF-8 text", path=path, offset=exc.start) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

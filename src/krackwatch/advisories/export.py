@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,8 +22,8 @@ class UnknownDocument(KrackwatchError):
 
 
 def dumps(csaf: dict[str, Any]) -> str:
-    """Deterministic JSON text of a CSAF document."""
-    return json.dumps(csaf, indent=2, ensure_ascii=False) + "\n"
+    """Deterministic JSON text of a CSAF document (ASCII, so that no control character reaches a terminal)."""
+    return json.dumps(csaf, indent=2) + "\n"
 
 
 def export_document(kb: KnowledgeBase, name: str) -> dict[str, Any]:
@@ -58,8 +59,11 @@ def merge(documents: Sequence[LoadedDocument]) -> dict[str, Any]:
     tree: dict[str, list] = {}
     vulns: dict[str, dict[str, Any]] = {}
     tlp = None
-    for doc in documents:
+    repeated = {i for i, n in Counter(d.info.id for d in documents).items() if n > 1}
+    for n, doc in enumerate(documents, 1):
         csaf, doc_id = doc.csaf, doc.info.id
+        if doc_id in repeated:  # same tracking id from two publishers: keep product ids apart
+            doc_id = f"{doc_id}#{n}"
         document = csaf["document"]
         label = document.get("distribution", {}).get("tlp", {}).get("label")
         if label is not None and (tlp is None or _TLP_ORDER.index(label) > _TLP_ORDER.index(tlp)):

@@ -9,11 +9,10 @@ from pathlib import Path
 from krackwatch.advisories.csaf import check_document, load_json, product_statements
 from krackwatch.advisories.kb import KnowledgeBase, records_of
 from krackwatch.advisories.model import ImportReport
-from krackwatch.advisories.store import LoadedDocument, describe, imports_dir, load_bundled
+from krackwatch.advisories.store import LoadedDocument, describe, file_stem, imports_dir, load_bundled
 from krackwatch.errors import InputError
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
-_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
 def read_document(path: Path) -> LoadedDocument:
@@ -37,11 +36,6 @@ def _read(path: Path) -> tuple[bytes, LoadedDocument]:
     csaf = load_json(data, name)
     check_document(csaf, name)
     return data, LoadedDocument(describe(csaf, bundled=False, path=name), csaf)
-
-
-def _file_stem(doc_id: str) -> str:
-    stem = "".join(c if c in _SAFE else "_" for c in doc_id)[:80].strip("._")
-    return stem or "document"
 
 
 def _sequence(name: str) -> int:
@@ -77,7 +71,7 @@ def import_document(path: Path, data_dir: Path, kb: KnowledgeBase | None = None)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         seq = 1 + max((_sequence(p.name) for p in folder.glob("*.json")), default=0)
-        target = folder / f"{seq:04d}-{_file_stem(doc.info.id)}.json"
+        target = folder / f"{seq:04d}-{file_stem(doc.info.id)}.json"
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".import-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:

@@ -25,9 +25,9 @@ from krackwatch.advisories.csaf import (
 )
 from krackwatch.advisories.model import (
     CVE,
+    IMPACT_CIPHERS,
     KRACK_CVES,
     KRACK_VU,
-    IMPACT_CIPHERS,
     Conflict,
     CvssScore,
     Direction,
@@ -56,6 +56,7 @@ from krackwatch.errors import InputError
 _ALL_CVES = frozenset(KRACK_CVES)
 _KIND_ORDER = {kind: i for i, kind in enumerate(SourceKind)}
 _PIECE_SEPARATORS = str.maketrans({c: "," for c in ";/()[]"})
+_NO_VENDOR = "\0"  # lookup key for names that carry no vendor ("unknown"): matches nothing
 
 
 def cve_id(text: str) -> str | None:
@@ -85,6 +86,7 @@ def _expand(vulns: Iterable[str]) -> frozenset[str]:
     return frozenset(out)
 
 
+@functools.lru_cache(maxsize=65536)
 def model_tokens(text: str, vendor: str | None = None) -> frozenset[str]:
     """Model keys a product text names: the whole text, each comma/slash separated piece, and each word
     holding both letters and digits ("AP120, AP320" -> AP120AP320, AP120, AP320)."""
@@ -126,6 +128,7 @@ class _Index:
     fixes_by_vendor: dict[str, list[ProductFix]] = field(default_factory=dict)
     fixes: dict[tuple[str, str], list[ProductFix]] = field(default_factory=dict)
     models: dict[tuple[str, str], list[ModelStatus]] = field(default_factory=dict)
+    models_by_vendor: dict[str, list[ModelStatus]] = field(default_factory=dict)
     modes: dict[str, list[ModeImpact]] = field(default_factory=dict)
     names: dict[str, dict[str, None]] = field(default_factory=dict)
     search: list[tuple[str, SearchHit]] = field(default_factory=list)
@@ -175,13 +178,13 @@ class KnowledgeBase:
 
     def vendor_statuses(self, vendor: str) -> tuple[VendorStatus, ...]:
         """Every dated statement about a vendor, by source family then newest first."""
-        return tuple(self._get().statuses.get(normalize_vendor(vendor), ()))
+        return tuple(self._get().statuses.get(normalize_vendor(vendor) or _NO_VENDOR, ()))
 
     def product_fixes(self, vendor: str, product: str | None = None) -> tuple[ProductFix, ...]:
         """Fix records of a vendor, or of one of its products (matched by model key: the whole product
         text, or a model named in it). Current records first, newest first."""
         index = self._get()
-        vkey = normalize_vendor(vendor)
+        vkey = normalize_vendor(vendor) or _NO_VENDOR
         if product is None:
             return tuple(index.fixes_by_vendor.get(vkey, ()))
         found: dict[int, ProductFix] = {}
@@ -192,12 +195,16 @@ class KnowledgeBase:
 
     def model_status(self, vendor: str, model: str) -> ModelStatus | None:
         """The current status of a hardware model (the statement of the latest document), or None."""
-        statuses = self._get().models.get((normalize_vendor(vendor), model_key(model, vendor)))
+        statuses = self._get().models.get((normalize_vendor(vendor) or _NO_VENDOR, model_key(model, vendor)))
         return statuses[0] if statuses else None
 
     def model_statuses(self, vendor: str, model: str) -> tuple[ModelStatus, ...]:
         """All statements about a model, current first."""
-        return tuple(self._get().models.get((normalize_vendor(vendor), model_key(model, vendor)), ()))
+        return tuple(self._get().models.get((normalize_vendor(vendor) or _NO_VENDOR, model_key(model, vendor)), ()))
+
+    def vendor_models(self, vendor: str) -> tuple[ModelStatus, ...]:
+        """Every model statement of a vendor, by model key, current first."""
+        return tuple(self._get().models_by_vendor.get(normalize_vendor(vendor) or _NO_VENDOR, ()))
 
     def mode_impacts(self, vendor: str) -> tuple[ModeImpact, ...]:
         return tuple(self._get().modes.get(normalize_vendor(vendor), ()))
@@ -262,7 +269,7 @@ class KnowledgeBase:
                 winner = "incoming" if new.date > old.date else "existing"
                 out.append(
                     Conflict(
-                        vendor=_vendor_of(new.value),
+                        vendor=new.value.vendor,
                         product=_product_of(new.value),
                         version=new.value.version if isinstance(new.value, ProductFix) else None,
                         cves=tuple(sorted(overlap)),
@@ -272,10 +279,6 @@ class KnowledgeBase:
                     )
                 )
         return tuple(out)
-
-
-def _vendor_of(value: ProductFix | ModelStatus) -> str:
-    return value.vendor
 
 
 def _product_of(value: ProductFix | ModelStatus) -> str:
@@ -341,6 +344,7 @@ def _build(documents: Sequence[LoadedDocument]) -> _Index:
             for key in model_tokens(value.product, value.vendor):
                 index.fixes.setdefault((vkey, key), []).append(value)
         else:
+            index.models_by_vendor.setdefault(vkey, []).append(value)
             keys = {value.model_key} | {model_key(m, value.vendor) for m in rec.models}
             for key in keys - {""}:
                 index.models.setdefault((vkey, key), []).append(value)
@@ -350,6 +354,8 @@ def _build(documents: Sequence[LoadedDocument]) -> _Index:
         bucket.sort(key=_fix_order)
     for bucket in index.models.values():
         bucket.sort(key=lambda m: (m.superseded_by is not None, -(m.date.toordinal() if m.date else 0)))
+    for bucket in index.models_by_vendor.values():
+        bucket.sort(key=lambda m: (m.model_key, m.superseded_by is not None, -(m.date.toordinal() if m.date else 0)))
     for bucket in index.statuses.values():
         bucket.sort(key=lambda s: (_KIND_ORDER[s.kind], -(s.date.toordinal() if s.date else 0), s.record_id))
     index.search = _search_entries(index)
@@ -364,7 +370,9 @@ def _resolve(records: list[_Record]) -> None:
     for group in groups.values():
         if len({r.document for r in group}) < 2:
             continue
-        group.sort(key=lambda r: (r.date, r.order))
+        # Later release date last; on equal dates the earlier-loaded statement (bundled, then by import
+        # order) counts as the later one, so that the existing statement stays, as import reports it.
+        group.sort(key=lambda r: (r.date, -r.order))
         for i, rec in enumerate(group):
             winner = None
             for later in group[i + 1:]:
@@ -389,6 +397,16 @@ def _document_records(doc: LoadedDocument, *, order: int, bundled: bool) -> _Doc
     if bundled and info.kind is SourceKind.ENGENIUS:
         out.modes.extend(_modes(doc.csaf))
     return out
+
+
+def _listed(vulns: Sequence[str]) -> tuple[str, ...]:
+    """The CVEs a statement names; empty when it is about VU#228519 as a whole."""
+    return () if KRACK_VU in vulns else tuple(sorted(vulns))
+
+
+def _remediation(ps: ProductStatements) -> RemediationCategory | None:
+    """The remediation that says whether a fix exists (a mitigation does not)."""
+    return next((r.category for r in ps.remediations if r.category is not RemediationCategory.MITIGATION), None)
 
 
 def _identity(vendor: str, product: str, version: str | None) -> tuple[str, str, str]:
@@ -417,8 +435,7 @@ def _bundled_records(doc: LoadedDocument, ps: ProductStatements, vendor: str, do
         VendorStatus(vendor, published, status, date, urls, record_id, kind, info.id, subject,
                      record_value(rec, "note"), other_dates)
     )
-    remediation = next((r.category for r in ps.remediations if r.category is not RemediationCategory.MITIGATION), None)
-    cves = tuple(sorted(v for v in _expand(vulns) if v != KRACK_VU)) if KRACK_VU not in vulns else ()
+    remediation = _remediation(ps)
     if kind is SourceKind.VENDOR_FIX:
         listed = tuple(sorted(record_value(rec, "cves").split()))
         fix = ProductFix(
@@ -457,7 +474,7 @@ def _bundled_records(doc: LoadedDocument, ps: ProductStatements, vendor: str, do
             source=urls[0] if urls else "",
             document=info.id,
             record_id=record_id,
-            cves=cves,
+            cves=_listed(vulns),
             note=note,
         )
         out.records.append(_Record(_identity(vendor, model, None), _expand(vulns), status, key, doc_date,
@@ -471,11 +488,11 @@ def _imported_records(doc: LoadedDocument, ps: ProductStatements, vendor: str, d
     name = product.product or product.name
     urls = tuple(dict.fromkeys(r.url for r in ps.remediations if r.url)) or _self_urls(doc.csaf)
     date = ps.date or doc_date.date()
-    remediation = next((r.category for r in ps.remediations if r.category is not RemediationCategory.MITIGATION), None)
+    remediation = _remediation(ps)
     confidence = "vendor" if info.publisher_category == "vendor" else "third_party"
     for status, vulns in ps.statuses:
         expanded = _expand(vulns)
-        cves = tuple(sorted(expanded)) if KRACK_VU not in vulns else ()
+        cves = _listed(vulns)
         out.statuses.append(
             VendorStatus(vendor, status.value, status, date, urls, product.product_id, SourceKind.IMPORTED, info.id,
                          product.name)

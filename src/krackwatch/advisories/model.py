@@ -125,7 +125,7 @@ class Effect(IntFlag):
         return ", ".join(names) if names else "none"
 
     @classmethod
-    def parse(cls, text: str) -> "Effect":
+    def parse(cls, text: str) -> Effect:
         """Inverse of `label` ("replay, decrypt" -> REPLAY|DECRYPT); raises ValueError on other words."""
         value = cls.NONE
         for word in text.split(","):

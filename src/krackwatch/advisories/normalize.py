@@ -53,8 +53,8 @@ __all__ = [
 # Vendor names
 # ----------------------------------------------------------------------------------------------------------
 
-# Legal-form words: the first one found after the first token ends the name ("Samsung Electronics Co., Ltd.,
-# Memory Division" -> "samsung electronics"). "S.A.", "K.K." arrive here as "sa", "kk" (single letters merged).
+# Legal-form words: the first one found after the first token ends the name ("Samsung Electronics Co.,
+# Ltd., Memory Division" -> "samsung electronics"). "S.A.", "K.K." arrive as "sa", "kk" (initials merged).
 _LEGAL_FORMS = frozenset(
     (
         "inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "llc", "lp", "llp",
@@ -180,7 +180,8 @@ _VENDORS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("google", "Google", (), ()),
     ("hardenedbsd", "HardenedBSD", (), ()),
     ("hewlettpackard", "Hewlett-Packard (pre-2015)", ("hp", "hpe"), ("Hewlett Packard",)),
-    ("hikvision", "Hikvision", (), ("Hangzhou Hikvision", "Hangzhou Hikvision Digital", "Prama Hikvision India")),
+    ("hikvision", "Hikvision", (), ("Hangzhou Hikvision", "Hangzhou Hikvision Digital",
+        "Prama Hikvision India")),
     ("hitachi", "Hitachi", (), ()),
     ("honeywell", "Honeywell", (), ()),
     ("hostap", "hostap (w1.fi)", (), ("w1.fi", "hostap (w1.fi)", "wpa_supplicant", "hostapd",
@@ -508,7 +509,8 @@ def _revision_token(token: str) -> str | None:
 def model_key(model: str, vendor: str | None = None) -> str:
     """Comparable model key: upper case, letters and digits only, vendor prefix and noise removed.
 
-    Hardware revisions are kept but written one way: "EAP350 v2", "EAP350-Rev.2", "EAP350 hw v2.0" -> "EAP350V2".
+    Hardware revisions are kept but written one way: "EAP350 v2", "EAP350-Rev.2", "EAP350 hw v2.0" all give
+    "EAP350V2".
     A leading vendor name ("EnGenius ENS620EXT", "TP-Link Archer C7") is dropped when what follows contains a
     digit; ``vendor`` adds that vendor's own spelling to the names recognised.
     """
@@ -669,8 +671,8 @@ def _pieces(text: str) -> _Pieces | None:
     """Text as alternating (non-digit run, number) pieces ordered like dpkg's verrevcmp.
 
     Characters rank '~' < end of run < letters (case-insensitive) < anything else, so "1.0~rc1" < "1.0" <
-    "1.0a" < "1.0+b1" (Debian Policy 5.6.12). The trailing ((0,), 0) piece stands for the end of the text; empty
-    trailing pieces are dropped first so "2.4-0" == "2.4".
+    "1.0a" < "1.0+b1" (Debian Policy 5.6.12). The trailing ((0,), 0) piece stands for the end of the text;
+    empty trailing pieces are dropped first so "2.4-0" == "2.4".
     """
     out: list[tuple[tuple[int, ...], int]] = []
     i = 0

@@ -33,6 +33,7 @@ BUNDLED: dict[str, SourceKind] = {
 }
 
 IMPORTS_SUBDIR = "advisories"
+_FILE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,12 @@ def user_data_dir(environ: Mapping[str, str], home: Path | None = None) -> Path:
     if xdg and os.path.isabs(xdg):
         return Path(xdg) / "krackwatch"
     return (home if home is not None else Path.home()) / ".local" / "share" / "krackwatch"
+
+
+def file_stem(doc_id: str) -> str:
+    """A file name for a document id: no path separators, no leading dots, at most 80 characters."""
+    stem = "".join(c if c in _FILE_NAME_CHARS else "_" for c in doc_id)[:80].strip("._")
+    return stem or "document"
 
 
 def imports_dir(data_dir: Path) -> Path:

@@ -13,9 +13,10 @@ import enum
 import json
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -33,9 +34,10 @@ from krackwatch.advisories import (
 )
 from krackwatch.advisories.export import dumps
 from krackwatch.advisories.model import IMPACT_CIPHERS, Direction, Effect
-from krackwatch.crypto.suites import Cipher
 from krackwatch.advisories.normalize import normalize_vendor
+from krackwatch.advisories.store import file_stem
 from krackwatch.cli.app import EXIT_INPUT, EXIT_USAGE, OutputFormat, fail, stderr_console, stdout_console
+from krackwatch.crypto.suites import Cipher
 from krackwatch.errors import InputError, KrackwatchError
 
 app = typer.Typer(
@@ -105,7 +107,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(_jsonable(obj), indent=2, ensure_ascii=False) + "\n")
+    # ASCII only: a bidi control inside a vendor string must not reach the terminal raw.
+    sys.stdout.write(json.dumps(_jsonable(obj), indent=2) + "\n")
 
 
 # --- list ------------------------------------------------------------------------------------------------------
@@ -189,7 +192,7 @@ def show(
                 "vendor": normalize_vendor(name),
                 "statuses": statuses,
                 "product_fixes": kb.product_fixes(name),
-                "models": _vendor_models(kb, name),
+                "models": kb.vendor_models(name),
                 "modes": kb.mode_impacts(name),
             })
         return _show_vendor(kb, name)
@@ -198,15 +201,6 @@ def show(
     if hits:
         hint = "; did you mean: " + ", ".join(clean(h.key) if h.kind != "vendor" else clean(h.text) for h in hits)
     raise fail(f"no CVE, document or vendor named {clean(name)!r}{hint}", EXIT_USAGE)
-
-
-def _vendor_models(kb: KnowledgeBase, vendor: str):
-    seen: dict[tuple[str, str], Any] = {}
-    for status in kb.vendor_statuses(vendor):
-        if status.kind in (SourceKind.ENGENIUS, SourceKind.IMPORTED) and status.subject:
-            for model in kb.model_statuses(vendor, status.subject):
-                seen.setdefault((model.document, model.record_id), model)
-    return tuple(seen.values())
 
 
 def _show_cve(cve: CVE) -> None:
@@ -267,7 +261,7 @@ def _show_vendor(kb: KnowledgeBase, vendor: str) -> None:
             table.add_row(safe(f.product), safe(f.fixed_version or "-"), safe(status), cves, _date(f.date),
                           safe(f.confidence), safe(" ".join(x for x in (f.advisory_id, f.url) if x)))
         out.print(table)
-    models = _vendor_models(kb, vendor)
+    models = kb.vendor_models(vendor)
     if models:
         table = Table(title="Models")
         for col in ("model", "status", "CSAF", "remediation", "date", "source"):
@@ -347,9 +341,9 @@ def import_(
 
 @app.command()
 def export(
-    document: Annotated[Optional[str], typer.Option("--document", "-d", help="Export only this document.")] = None,
+    document: Annotated[str | None, typer.Option("--document", "-d", help="Export only this document.")] = None,
     output: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--output", "-o", help="Write here instead of stdout; an existing directory gets one file "
                      "per document (unless --document is given)."),
     ] = None,
@@ -359,17 +353,17 @@ def export(
         kb = _kb().load()
         if output is not None and output.is_dir() and document is None:
             for doc in kb.loaded_documents():
-                target = output / f"{doc.info.id}.json"
+                target = output / f"{file_stem(doc.info.id)}.json"
                 _write(target, dumps(doc.csaf))
                 stderr_console().print(f"wrote {safe(target)}")
-            return None
+            return
         csaf = export_document(kb, document) if document is not None else export_merged(kb)
         text = dumps(csaf)
         if output is None:
             sys.stdout.write(text)
         else:
             _write(output, text)
-    return None
+    return
 
 
 def _write(path: Path, text: str) -> None:

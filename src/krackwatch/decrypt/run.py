@@ -17,6 +17,8 @@ from krackwatch.wire.linklayer import LinkType
 
 ProgressFn = Callable[[int, int | None], None]
 
+_COMMENTED = frozenset((Outcome.NO_KEY, Outcome.FAILED, Outcome.MALFORMED, Outcome.FCS_BAD))
+
 _LINKTYPE_NAMES = {lt.value: lt.name for lt in LinkType}
 
 
@@ -122,42 +124,58 @@ def analyse_capture(
     summary = CaptureSummary(path=str(path))
     writer = PcapngWriter(output, comment="decrypted by krackwatch") if output is not None else None
     out_if: dict[int, int] = {}
+    process = dec.process
+    frames = 0
+    first_ts = last_ts = None
+    per_iface: dict[int, int] = {}
+    iface_type: dict[int, int] = {}
     with open_capture(source) as reader:
         summary.format = reader.format
-        tick = 0
+        next_tick = 4096
         for rec in reader:
-            summary.frames += 1
-            summary.linktypes[rec.linktype] += 1
+            frames += 1
+            iface = rec.interface
+            n = per_iface.get(iface)
+            if n is None:
+                per_iface[iface] = 1
+                iface_type[iface] = rec.linktype
+            else:
+                per_iface[iface] = n + 1
             ts = rec.ts_ns
-            if summary.first_ts_ns is None or ts < summary.first_ts_ns:
-                summary.first_ts_ns = ts
-            if summary.last_ts_ns is None or ts > summary.last_ts_ns:
-                summary.last_ts_ns = ts
-            result = dec.process(rec.linktype, rec.data)
+            if last_ts is None:
+                first_ts = last_ts = ts
+            elif ts > last_ts:
+                last_ts = ts
+            elif ts < first_ts:
+                first_ts = ts
+            result = process(rec.linktype, rec.data)
             if writer is not None:
-                iface = out_if.get(rec.interface)
-                if iface is None:
-                    iface = out_if[rec.interface] = writer.add_interface(rec.linktype)
-                comments = rec.comments
+                out = out_if.get(iface)
+                if out is None:
+                    out = out_if[iface] = writer.add_interface(rec.linktype)
                 if result.frame is not None:
                     data = rec.data[: result.link_header] + result.frame
                     if result.fcs:
                         data += recompute_fcs(result.frame)
-                    origlen = rec.origlen - rec.caplen + len(data)
-                    writer.write(iface, ts, data, origlen=origlen, comments=comments)
+                    writer.write(out, ts, data, origlen=rec.origlen - rec.caplen + len(data),
+                                 comments=rec.comments)
+                elif result.outcome in _COMMENTED:
+                    writer.write(out, ts, rec.data, origlen=rec.origlen,
+                                 comments=rec.comments + (f"krackwatch: not decrypted: {result.reason}",))
                 else:
-                    if result.outcome in (Outcome.NO_KEY, Outcome.FAILED, Outcome.MALFORMED, Outcome.FCS_BAD):
-                        comments = comments + (f"krackwatch: not decrypted: {result.reason}",)
-                    writer.write(iface, ts, rec.data, origlen=rec.origlen, comments=comments)
-                summary.written += 1
-            tick += 1
-            if progress is not None and tick >= 4096:
-                tick = 0
+                    writer.write(out, ts, rec.data, origlen=rec.origlen, comments=rec.comments)
+            if progress is not None and frames >= next_tick:
+                next_tick = frames + 4096
                 progress(reader.position, reader.size)
         summary.error = reader.error
         summary.interfaces = len(reader.interfaces)
         if progress is not None:
             progress(reader.position, reader.size)
+    summary.frames = frames
+    summary.written = frames if writer is not None else 0
+    summary.first_ts_ns, summary.last_ts_ns = first_ts, last_ts
+    for iface, n in per_iface.items():
+        summary.linktypes[iface_type[iface]] += n
     if writer is not None:
         writer.flush()
     summary.outcomes = Counter({str(k): v for k, v in dec.outcomes.items()})

@@ -1,7 +1,7 @@
 """Fleet inventory import and export: CSV, JSON and CycloneDX 1.6 ``device`` components.
 
-Reading never stops at a bad entry: every good entry becomes a ``Device``, every bad one an ``InvalidRow`` that
-names the line and the field. Only a file that is not an inventory at all (unreadable, binary, not JSON, no
+Reading never stops at a bad entry: every good entry becomes a ``Device``, every bad one an ``InvalidRow``
+that names the line and the field. Only a file that is not an inventory at all (unreadable, binary, not JSON, no
 ``name`` column) raises one ``InputError`` naming the file.
 
 CSV: the first non-blank line is the header, matched case-insensitively (``_FIELD_SYNONYMS``); other columns
@@ -169,6 +169,7 @@ _BOOL_FAST = _with_cases(_BOOL_WORDS)
 _PMF_FAST = _with_cases(_PMF_WORDS)
 _ROLE_FAST: dict[str, Role] = {r.value: r for r in Role}
 _CACHE_LIMIT = 4096
+_SHARED_LIMIT = 1 << 16
 
 # CSV injection (OWASP): a cell starting with one of these is a formula to a spreadsheet.
 _FORMULA_STARTS = frozenset("=+-@\t\r")
@@ -205,12 +206,23 @@ def _unescape_cell(value: str) -> str:
 class _Builder:
     """Turns raw field text into a Device or an InvalidRow; holds the per-file caches and the OUI switch."""
 
-    __slots__ = ("_cipher_cache", "_resolve_oui", "pending")
+    __slots__ = ("_cipher_cache", "_resolve_oui", "_shared", "pending")
 
     def __init__(self, resolve_oui: bool) -> None:
         self._resolve_oui = resolve_oui
         self._cipher_cache: dict[str, frozenset[str] | str] = {}
+        # One copy of each repeated value (vendor, model, site, attribute pairs...): a fleet repeats them on
+        # thousands of rows, and a loaded inventory would otherwise hold a copy per row. Bounded.
+        self._shared: dict[Any, Any] = {}
         self.pending: list[InventoryWarning] = []
+
+    def share(self, value: Any) -> Any:
+        shared = self._shared.get(value)
+        if shared is None:
+            if len(self._shared) < _SHARED_LIMIT:
+                self._shared[value] = value
+            return value
+        return shared
 
     def _ciphers(self, text: str) -> frozenset[str] | str:
         cached = self._cipher_cache.get(text)
@@ -253,7 +265,9 @@ class _Builder:
         mac_value = normalize_mac(mac) if mac else None
         ft_value = _BOOL_FAST.get(ft, _BAD)
         pmf_value = _PMF_FAST.get(pmf, _BAD)
-        cipher_value = (self._cipher_cache.get(ciphers) or self._ciphers(ciphers)) if ciphers else _EMPTY_CIPHERS
+        cipher_value = (
+            (self._cipher_cache.get(ciphers) or self._ciphers(ciphers)) if ciphers else _EMPTY_CIPHERS
+        )
         if ft_value is _BAD:
             ft_value = _BOOL_WORDS.get(ft.lower(), _BAD)
         if pmf_value is _BAD:
@@ -270,16 +284,19 @@ class _Builder:
         if vendor:
             vendor_key = normalize_vendor(vendor)
             source = VendorSource.INVENTORY
+            self.share(vendor)
         elif mac_value is not None and self._resolve_oui:
             vendor_key = self._oui_vendor(mac_value, line)
             source = VendorSource.OUI if vendor_key else VendorSource.UNKNOWN
         else:
             vendor_key = ""
             source = VendorSource.UNKNOWN
+        shared = self._shared
         return make_device(
-            name, vendor, vendor_key, model, model_key(model, vendor or None) if model else "", firmware,
-            mac_value, site, role_value, ft_value, cipher_value, pmf_value,  # type: ignore[arg-type]
-            attributes, line, source,
+            name, shared.get(vendor, vendor), vendor_key, shared.get(model) or self.share(model),
+            model_key(model, vendor or None) if model else "", shared.get(firmware) or self.share(firmware),
+            mac_value, shared.get(site) or self.share(site), role_value, ft_value, cipher_value,  # type: ignore[arg-type]
+            pmf_value, attributes, line, source,  # type: ignore[arg-type]
         )
 
     @staticmethod
@@ -436,6 +453,7 @@ def _iter_csv(path: Path, raw: IO[bytes], encoding: str, builder: _Builder) -> I
         index[f] for f in FIELDS
     )
     build = builder.build
+    share = builder.share
     pad = [""] * (width + 1)
     previous = 0
     while True:
@@ -461,7 +479,9 @@ def _iter_csv(path: Path, raw: IO[bytes], encoding: str, builder: _Builder) -> I
                     row[width] = ""
                 if "'" in "".join(row):
                     row = [_unescape_cell(c.strip()) for c in row]
-                attributes = tuple([(label, v) for j, label in extras if (v := row[j].strip())]) if extras else ()
+                attributes = tuple(
+                    [share((label, v)) for j, label in extras if (v := row[j].strip())]
+                ) if extras else ()
                 item = build(
                     row[i_name].strip(), row[i_vendor].strip(), row[i_model].strip(), row[i_firmware].strip(),
                     row[i_mac].strip(), row[i_site].strip(), row[i_role].strip(), row[i_ft].strip(),
@@ -537,6 +557,22 @@ def _scalar_text(value: Any, field_name: str) -> str | None:
     return None
 
 
+# Valid stand-ins for fields whose JSON value had the wrong type (the entry is reported for that already).
+_STAND_IN = {"name": "?", "role": Role.STATION.value}
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
 def _attribute_text(value: Any) -> str:
     text = _scalar_text(value, "")
     if text is not None:
@@ -544,8 +580,14 @@ def _attribute_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def _build_from_mapping(builder: _Builder, values: dict[str, str], problems: list[str],
-                        attributes: tuple[tuple[str, str], ...], line: int, where: str) -> Device | InvalidRow:
+def _build_from_mapping(
+    builder: _Builder,
+    values: dict[str, str],
+    problems: list[str],
+    attributes: tuple[tuple[str, str], ...],
+    line: int,
+    where: str,
+) -> Device | InvalidRow:
     get = values.get
     item = builder.build(
         get("name", ""), get("vendor", ""), get("model", ""), get("firmware", ""), get("mac", ""),
@@ -565,7 +607,7 @@ def _iter_json_devices(items: list[Any], prefix: str, builder: _Builder) -> Iter
         where = f"{prefix}[{i}]"
         line = getattr(obj, "line", 0)
         if not isinstance(obj, dict):
-            yield InvalidRow(line, f"expected an object, got {type(obj).__name__}", where)
+            yield InvalidRow(line, f"expected an object, got {_json_type(obj)}", where)
             continue
         values: dict[str, str] = {}
         problems: list[str] = []
@@ -581,8 +623,8 @@ def _iter_json_devices(items: list[Any], prefix: str, builder: _Builder) -> Iter
                 continue
             text = _scalar_text(value, canon)
             if text is None:
-                problems.append(f"{canon}: expected text, got {type(value).__name__}")
-                continue
+                problems.append(f"{canon}: expected text, got {_json_type(value)}")
+                text = _STAND_IN.get(canon, "")  # the entry is invalid already; avoid a second "missing"
             values[canon] = text
         yield _build_from_mapping(builder, values, problems, tuple(attributes), line, where)
         if builder.pending:
@@ -616,7 +658,8 @@ def _cyclonedx_device(comp: dict[str, Any], where: str, builder: _Builder) -> De
     if isinstance(name, str):
         values["name"] = name.strip()
     elif name is not None:
-        problems.append(f"name: expected text, got {type(name).__name__}")
+        problems.append(f"name: expected text, got {_json_type(name)}")
+        values["name"] = _STAND_IN["name"]
     for key in ("manufacturer", "supplier"):
         entity = comp.get(key)
         if isinstance(entity, dict) and isinstance(entity.get("name"), str) and entity["name"].strip():
@@ -682,7 +725,7 @@ def _iter_cyclonedx(doc: dict[str, Any], builder: _Builder) -> Iterator[Inventor
     while stack:
         comp, where = stack.pop()
         if not isinstance(comp, dict):
-            yield InvalidRow(0, f"expected a component object, got {type(comp).__name__}", where)
+            yield InvalidRow(0, f"expected a component object, got {_json_type(comp)}", where)
             continue
         children = comp.get("components")
         if comp.get("type") == "device":
@@ -773,7 +816,8 @@ def load_inventory(path: str | Path, *, resolve_oui: bool = True) -> InventoryRe
     for item in _iter_items(Path(path), resolve_oui, detected):
         if isinstance(item, Device):
             devices.append(item)
-            first = names.setdefault(item.name.casefold(), item)
+            key = item.name.casefold()
+            first = names.setdefault(item.name if key == item.name else key, item)
             if first is not item:
                 warnings.append(InventoryWarning(
                     item.source_line,

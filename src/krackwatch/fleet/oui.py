@@ -112,7 +112,7 @@ _IAB_PARENT_TEXT = frozenset({"00:50:c2", "40:d8:55"})
 def _registry_text(name: str) -> str:
     try:
         return resources.files("netaddr.eui").joinpath(name).read_text(encoding="utf-8", errors="replace")
-    except (ModuleNotFoundError, FileNotFoundError, OSError) as exc:
+    except (ImportError, OSError) as exc:
         raise OuiDatabaseUnavailable(
             f"cannot read the IEEE registry {name!r} from the netaddr package ({exc}); install 'netaddr'"
         ) from exc

@@ -19,6 +19,7 @@ import io
 import lzma
 import math
 import os
+import stat
 import struct
 import zlib
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from types import TracebackType
 from typing import BinaryIO, Self
 
 from krackwatch.errors import InputError
-from krackwatch.wire.elements import EncodeError
+from krackwatch.wire.errors import EncodeError
 from krackwatch.wire.linklayer import LinkType
 
 __all__ = [
@@ -623,14 +624,17 @@ def open_capture(source: str | os.PathLike | BinaryIO) -> CaptureReader:
             raise CaptureError(f"cannot open capture: {exc.strerror or exc}", path=path) from None
         closers.append(raw.close)
         try:
-            size: int | None = os.fstat(raw.fileno()).st_size
+            st = os.fstat(raw.fileno())
+            size: int | None = st.st_size if stat.S_ISREG(st.st_mode) else None  # a FIFO has no size
         except OSError:
             size = None
     else:
         raw = source
         size = None
         try:
-            size = os.fstat(raw.fileno()).st_size - raw.tell()
+            st = os.fstat(raw.fileno())
+            if stat.S_ISREG(st.st_mode):
+                size = st.st_size - raw.tell()
         except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
             try:
                 if raw.seekable():

@@ -16,7 +16,8 @@ from enum import IntEnum, IntFlag
 from typing import ClassVar
 
 from krackwatch.crypto.suites import RSN_OUI
-from krackwatch.wire.elements import Element, EncodeError
+from krackwatch.wire.elements import Element
+from krackwatch.wire.errors import EncodeError
 from krackwatch.wire.errors import DecodeError
 
 __all__ = [

@@ -15,8 +15,7 @@ from enum import IntEnum, IntFlag
 from typing import ClassVar, Self
 
 from krackwatch.crypto.suites import AKM, Cipher, akm_or_int, cipher_or_int
-from krackwatch.errors import KrackwatchError
-from krackwatch.wire.errors import DecodeError
+from krackwatch.wire.errors import DecodeError, EncodeError  # noqa: F401 - EncodeError re-exported
 
 __all__ = [
     "CSA",
@@ -48,10 +47,6 @@ __all__ = [
     "ssid",
     "ssid_element",
 ]
-
-
-class EncodeError(KrackwatchError, ValueError):
-    """A value cannot be encoded: a field is out of range or inconsistent with another field."""
 
 
 class ElementID(IntEnum):

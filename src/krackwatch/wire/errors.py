@@ -14,3 +14,7 @@ class DecodeError(KrackwatchError):
         self.offset = offset
         at = f" at offset {offset}" if offset is not None else ""
         super().__init__(f"{what}: {message}{at}")
+
+
+class EncodeError(KrackwatchError, ValueError):
+    """A value cannot be encoded: a field is out of range or inconsistent with another field."""

@@ -223,7 +223,7 @@ def _ppi(data: bytes, off: int, depth: int) -> _Parsed:
 
 
 def _header(linktype: int, data: bytes, off: int = 0, depth: int = 0) -> _Parsed:
-    if linktype == LinkType.IEEE802_11_RADIOTAP:
+    if linktype == LinkType.IEEE802_11_RADIOTAP:  # (split_link handles radiotap and bare 802.11 inline)
         return _radiotap(data, off)
     if linktype == LinkType.IEEE802_11:
         return off, None, False, None, None, False
@@ -240,9 +240,26 @@ def _header(linktype: int, data: bytes, off: int = 0, depth: int = 0) -> _Parsed
     raise UnsupportedLinkType(f"link type {linktype} is not an 802.11 link type")
 
 
+_FCS_ABSENT, _FCS_VALID, _FCS_BAD, _FCS_UNCHECKED = (
+    FcsStatus.ABSENT,
+    FcsStatus.VALID,
+    FcsStatus.BAD,
+    FcsStatus.UNCHECKED,
+)
+_RADIOTAP, _DOT11 = int(LinkType.IEEE802_11_RADIOTAP), int(LinkType.IEEE802_11)
+# LinkInfo values repeat from frame to frame (same header length, channel, a handful of signal
+# levels): sharing the immutable instances spares building a frozen dataclass per frame.
+_INFO_CACHE: dict[tuple[int, FcsStatus, int | None, int | None, bool], LinkInfo] = {}
+_INFO_CACHE_MAX = 4096
+
+
 def _crc_ok(data: bytes, start: int, n: int) -> bool:
     # 802.11 FCS: CRC-32 (the IEEE 802.3 polynomial) over the MAC frame, sent least significant octet first.
     return zlib.crc32(memoryview(data)[start : n - 4]) == _U32_LE.unpack_from(data, n - 4)[0]
+
+
+def _too_short(n: int, hlen: int) -> DecodeError:
+    return DecodeError("FCS", f"an FCS is expected but only {n - hlen} octets follow the header", hlen)
 
 
 def split_link(linktype: int, data: bytes, *, fcs_mode: str = "auto") -> LinkInfo:
@@ -254,40 +271,59 @@ def split_link(linktype: int, data: bytes, *, fcs_mode: str = "auto") -> LinkInf
     the header marks it bad). Raises DecodeError for a short/inconsistent header and
     UnsupportedLinkType for link types that do not carry 802.11.
     """
-    hlen, fcs_flag, bad, freq, signal, data_pad = _header(linktype, data)
+    if linktype == _RADIOTAP:
+        hlen, flags, freq, signal = radiotap_summary(data)
+        if flags is None:
+            fcs_flag, bad, data_pad = None, False, False
+        else:
+            fcs_flag, bad, data_pad = (
+                bool(flags & _RT_FCS),
+                bool(flags & _RT_BAD_FCS),
+                bool(flags & _RT_DATA_PAD),
+            )
+    elif linktype == _DOT11:
+        hlen, fcs_flag, bad, freq, signal, data_pad = 0, None, False, None, None, False
+    else:
+        hlen, fcs_flag, bad, freq, signal, data_pad = _header(linktype, data)
     n = len(data)
     if fcs_mode == "auto":
         if fcs_flag:
             if n - hlen < 4:
-                raise DecodeError("FCS", f"FCS flagged but only {n - hlen} octets follow the header", hlen)
-            fcs = FcsStatus.VALID if _crc_ok(data, hlen, n) else FcsStatus.BAD
+                raise _too_short(n, hlen)
+            fcs = _FCS_VALID if _crc_ok(data, hlen, n) else _FCS_BAD
         elif n - hlen >= 4 and _crc_ok(data, hlen, n):
-            fcs = FcsStatus.VALID
+            fcs = _FCS_VALID
         else:
-            fcs = FcsStatus.ABSENT
+            fcs = _FCS_ABSENT
     elif fcs_mode == "flag":
         if fcs_flag:
             if n - hlen < 4:
-                raise DecodeError("FCS", f"FCS flagged but only {n - hlen} octets follow the header", hlen)
-            fcs = FcsStatus.BAD if bad else FcsStatus.UNCHECKED
+                raise _too_short(n, hlen)
+            fcs = _FCS_BAD if bad else _FCS_UNCHECKED
         else:
-            fcs = FcsStatus.ABSENT
+            fcs = _FCS_ABSENT
     elif fcs_mode == "yes":
         if n - hlen < 4:
-            raise DecodeError("FCS", f"only {n - hlen} octets follow the header, no room for an FCS", hlen)
-        fcs = FcsStatus.VALID if _crc_ok(data, hlen, n) else FcsStatus.BAD
+            raise _too_short(n, hlen)
+        fcs = _FCS_VALID if _crc_ok(data, hlen, n) else _FCS_BAD
     elif fcs_mode == "no":
-        fcs = FcsStatus.ABSENT
+        fcs = _FCS_ABSENT
     else:
         raise InputError(f"fcs_mode must be one of {', '.join(FCS_MODES)}, not {fcs_mode!r}")
-    return LinkInfo(hlen, fcs, freq, signal, data_pad)
+    key = (hlen, fcs, freq, signal, data_pad)
+    info = _INFO_CACHE.get(key)
+    if info is None:
+        if len(_INFO_CACHE) >= _INFO_CACHE_MAX:
+            _INFO_CACHE.clear()
+        info = _INFO_CACHE[key] = LinkInfo(hlen, fcs, freq, signal, data_pad)
+    return info
 
 
 def dot11_payload(linktype: int, data: bytes, fcs_mode: str = "auto") -> tuple[LinkInfo, memoryview | bytes]:
     """``split_link`` plus the 802.11 frame itself (``data`` unchanged when there is nothing to strip,
     else a memoryview slice, so no copy is made)."""
     info = split_link(linktype, data, fcs_mode=fcs_mode)
-    end = len(data) - 4 if info.fcs != FcsStatus.ABSENT else len(data)
+    end = len(data) - 4 if info.fcs != _FCS_ABSENT else len(data)
     if info.header_len == 0 and end == len(data):
         return info, data
     return info, memoryview(data)[info.header_len : end]

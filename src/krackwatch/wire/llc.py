@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from krackwatch.wire.elements import EncodeError
+from krackwatch.wire.errors import EncodeError
 from krackwatch.wire.errors import DecodeError
 
 __all__ = [

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from enum import IntEnum, IntFlag
 
-from krackwatch.wire.elements import EncodeError
+from krackwatch.wire.errors import EncodeError
 from krackwatch.wire.errors import DecodeError
 
 __all__ = [
@@ -298,6 +298,7 @@ _SPEC: dict[int, tuple[int, struct.Struct, type | None]] = {
     RadiotapBit.LSIG: (2, struct.Struct("<HH"), Lsig),
 }
 _FIELD_NAMES = {cls: tuple(f.name for f in fields(cls)) for _a, _s, cls in _SPEC.values() if cls is not None}
+_BITS = {bit: RadiotapBit(bit) for bit in _SPEC}
 _VENDOR = struct.Struct("<3sBH")
 _STOP = -1  # layout marker: an unknown radiotap field; the rest of the header is opaque
 _HEADER = struct.Struct("<BBH")
@@ -507,7 +508,7 @@ def _layout(present: tuple[int, ...]) -> Iterator[int]:
                 if bit not in _SPEC:
                     yield _STOP
                     return
-                yield bit
+                yield _BITS[bit]
                 bits ^= low
         # bits 0..28 of a vendor namespace word describe data inside the vendor's skip_length
         switched = False
@@ -652,7 +653,8 @@ def encode_radiotap(rt: Radiotap) -> bytes:
 
 # --------------------------------------------------------------------------- hot path
 # Offsets (relative to the data start) of Flags, Channel and dBm antenna signal given bits 0..5 of
-# the first presence word and the data start modulo 8 (always 0 or 4: presence words are u32).
+# the first presence word and the data start modulo 8 (always 0 or 4: presence words are u32),
+# indexed by mask << 1 | (start >> 2 & 1); -1 marks an absent field.
 def _quick_offsets(mask: int, start: int) -> tuple[int, int, int, int]:
     pos = start
     found = {1: -1, 3: -1, 5: -1}
@@ -666,7 +668,8 @@ def _quick_offsets(mask: int, start: int) -> tuple[int, int, int, int]:
     return found[1], found[3], found[5], pos - start
 
 
-_QUICK = {(mask, start): _quick_offsets(mask, start) for mask in range(64) for start in (0, 4)}
+_QUICK = [_quick_offsets(index >> 1, (index & 1) * 4) for index in range(128)]
+_FIXED = struct.Struct("<BBHI")
 
 
 def radiotap_len(buf: bytes | bytearray | memoryview) -> int:
@@ -682,26 +685,27 @@ def radiotap_summary(buf: bytes | bytearray | memoryview) -> tuple[int, int | No
     n = len(buf)
     if n < 8:
         raise DecodeError("radiotap", f"{n} octets cannot hold a radiotap header (8 at least)", 0)
-    if buf[0]:
-        raise DecodeError("radiotap", f"unsupported version {buf[0]}", 0)
-    length = buf[2] | buf[3] << 8
-    if length < 8 or length > n:
+    version, _pad, length, word0 = _FIXED.unpack_from(buf, 0)
+    if version or length < 8 or length > n:
+        if version:
+            raise DecodeError("radiotap", f"unsupported version {version}", 0)
         raise DecodeError("radiotap", f"header length {length} outside 8..{n}", 2)
-    word0 = _U32.unpack_from(buf, 4)[0]
     start = 8
-    word = word0
-    while word & 0x80000000:
-        if start + 4 > length:
-            raise DecodeError("radiotap", "presence bitmap runs past the header length", start)
-        word = _U32.unpack_from(buf, start)[0]
-        start += 4
-    flags_off, chan_off, sig_off, end = _QUICK[word0 & 0x3F, start & 7]
+    if word0 & 0x80000000:
+        word = word0
+        while word & 0x80000000:
+            if start + 4 > length:
+                raise DecodeError("radiotap", "presence bitmap runs past the header length", start)
+            word = _U32.unpack_from(buf, start)[0]
+            start += 4
+    flags_off, chan_off, sig_off, end = _QUICK[(word0 & 0x3F) << 1 | (start >> 2 & 1)]
     if start + end > length:
         raise DecodeError("radiotap", f"fields run past the header length {length}", start)
     flags = buf[start + flags_off] if flags_off >= 0 else None
     freq = None
     if chan_off >= 0:
-        freq = _U16.unpack_from(buf, start + chan_off)[0] or None
+        at = start + chan_off
+        freq = buf[at] | buf[at + 1] << 8 or None
     signal = None
     if sig_off >= 0:
         signal = buf[start + sig_off]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from krackwatch.wire.elements import EncodeError
+from krackwatch.wire.errors import EncodeError
 from krackwatch.wire.errors import DecodeError
 
 __all__ = [

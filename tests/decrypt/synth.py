@@ -1,0 +1,836 @@
+"""Synthetic but standard-conformant 802.11 captures for the decryption tests.
+
+An :class:`Air` records, frame by frame, what a scripted network puts on the air: beacons with an
+RSNE, authentication and (re)association, the 4-way handshake with correct MICs and wrapped key data,
+group key handshakes, PTK rekeys under the old PTK, FT (802.11r) initial association and an
+over-the-air roam, protected data (QoS and not, both directions, Retry copies), group data under the
+GTK, 4-address WDS data, protected unicast management frames (PMF) and static WEP.
+
+Every frame is built with ``krackwatch.wire`` encoders and protected with ``krackwatch.crypto``; the
+builder remembers, for every protected MPDU, the plaintext frame a correct decryptor must produce
+(the same header with the Protected bit cleared, then the MSDU without MIC/ICV) and what tshark
+should dissect in it. Those memories are the truth the interop tests compare against.
+
+Layouts follow IEEE 802.11-2020: EAPOL-Key 12.7.2, 4-way handshake 12.7.6, group key handshake 12.7.7,
+FT key hierarchy 12.7.1.7 and FT protocol 13.4-13.8, CCMP 12.5.3, GCMP 12.5.5, TKIP 12.5.2, WEP 12.3.2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from krackwatch.crypto import (
+    AKM,
+    CCMP,
+    GCMP,
+    PTK,
+    TKIP,
+    Cipher,
+    aes_key_wrap,
+    derive_ft_ptk,
+    derive_pmk_r0,
+    derive_pmk_r1,
+    derive_ptk,
+    eapol_key_mic,
+    ft_mic,
+    pbkdf2_psk,
+    rc4,
+    wep_encrypt,
+)
+from krackwatch.decrypt import keys
+from krackwatch.wire import (
+    FTE,
+    MDE,
+    RSNE,
+    AssocReqBody,
+    AssocRespBody,
+    AuthBody,
+    BeaconBody,
+    EapolKey,
+    Element,
+    ElementID,
+    GtkKDE,
+    IgtkKDE,
+    KeyInfo,
+    MacHeader,
+    PcapngWriter,
+    PcapWriter,
+    PmkidKDE,
+    Radiotap,
+    ReasonBody,
+    encode_elements,
+    encode_radiotap,
+    pad_key_data,
+)
+from krackwatch.wire.elements import FtGtk, FTSubelement, FTSubelementID, RSNCapability
+from krackwatch.wire.llc import EtherType, snap_header
+from krackwatch.wire.radiotap import Channel, RadiotapBit, RadiotapFlags, RadiotapItem
+
+BROADCAST = b"\xff" * 6
+LINKTYPE_RADIOTAP = 127
+START_NS = 1_700_000_000 * 10**9
+
+
+def mac(text: str) -> bytes:
+    return bytes.fromhex(text.replace(":", ""))
+
+
+def mac_text(addr: bytes) -> str:
+    return ":".join(f"{b:02x}" for b in addr)
+
+
+def nonce(label: str) -> bytes:
+    """A fixed 32-octet nonce (deterministic captures are easier to debug)."""
+    return hashlib.sha256(label.encode()).digest()
+
+
+def key_bytes(label: str, n: int) -> bytes:
+    return hashlib.sha512(label.encode()).digest()[:n]
+
+
+# --------------------------------------------------------------------------- payloads tshark identifies
+
+
+def _inet_checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\x00"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def ipv4(src: str, dst: str, ident: int, proto: int, payload: bytes) -> bytes:
+    """An IPv4 datagram (no options, DF clear, TTL 64) with a correct header checksum."""
+    s, d = bytes(int(x) for x in src.split(".")), bytes(int(x) for x in dst.split("."))
+    head = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, 0, 64, proto, 0, s, d)
+    return head[:10] + _inet_checksum(head).to_bytes(2, "big") + head[12:] + payload
+
+
+def udp(src: str, dst: str, sport: int, dport: int, data: bytes) -> bytes:
+    s, d = bytes(int(x) for x in src.split(".")), bytes(int(x) for x in dst.split("."))
+    length = 8 + len(data)
+    pseudo = s + d + struct.pack("!BBH", 0, 17, length)
+    seg = struct.pack("!HHHH", sport, dport, length, 0) + data
+    csum = _inet_checksum(pseudo + seg) or 0xFFFF
+    return seg[:6] + csum.to_bytes(2, "big") + seg[8:]
+
+
+def icmp_echo(ident: int, seq: int, data: bytes, *, reply: bool = False) -> bytes:
+    msg = struct.pack("!BBHHH", 0 if reply else 8, 0, 0, ident, seq) + data
+    return msg[:2] + _inet_checksum(msg).to_bytes(2, "big") + msg[4:]
+
+
+def arp(op: int, sha: bytes, spa: str, tha: bytes, tpa: str) -> bytes:
+    """An Ethernet/IPv4 ARP packet (op 1 request, 2 reply)."""
+    return struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + sha + bytes(int(x) for x in spa.split(".")) + tha + bytes(
+        int(x) for x in tpa.split(".")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Msdu:
+    """An LLC/SNAP-encapsulated MSDU and the row tshark should print for it (None: not IP/ARP)."""
+
+    body: bytes
+    row: tuple[str, ...] | None = None
+
+
+def ip_msdu(src: str, dst: str, ident: int, *, icmp: bool = False, reply: bool = False) -> Msdu:
+    """An IPv4 UDP (or ICMP echo request / reply) MSDU whose IP id tshark can match."""
+    if icmp:
+        inner = ipv4(src, dst, ident, 1, icmp_echo(0x4B57, ident, b"krackwatch synth " + bytes(16), reply=reply))
+    else:
+        inner = ipv4(src, dst, ident, 17, udp(src, dst, 40000 + ident % 1000, 9, b"synth %d" % ident))
+    return Msdu(snap_header(EtherType.IPV4) + inner, ("ip", src, dst, f"0x{ident:04x}"))
+
+
+def arp_msdu(op: int, sha: bytes, spa: str, tha: bytes, tpa: str) -> Msdu:
+    return Msdu(snap_header(EtherType.ARP) + arp(op, sha, spa, tha, tpa), ("arp", spa, tpa))
+
+
+# --------------------------------------------------------------------------- what the air carries
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    """What a correct decryptor makes of one protected record."""
+
+    frame: bytes  # the 802.11 frame with the Protected bit cleared and the plaintext body
+    group: bool
+    counted: bool  # False for a Retry copy of the MPDU just before it
+    row: tuple[str, ...] | None  # the IP/ARP row tshark should print, when it is such a frame
+
+
+@dataclass(slots=True)
+class Capture:
+    """A finished synthetic capture: records, truths, and the keys to decrypt it."""
+
+    name: str
+    records: list[tuple[int, bytes]]  # (timestamp ns, radiotap + 802.11 frame [+ FCS])
+    expected: list[Expect | None]  # per record; None for unprotected records
+    fcs: bool
+    keyring: keys.KeyRing
+    tshark_keys: tuple[tuple[str, str], ...]  # (type, value) rows of Wireshark's 80211_keys UAT
+    pcapng: bool = True
+
+    @property
+    def unicast(self) -> int:
+        return sum(1 for e in self.expected if e is not None and e.counted and not e.group)
+
+    @property
+    def group(self) -> int:
+        return sum(1 for e in self.expected if e is not None and e.counted and e.group)
+
+    def rows(self) -> set[tuple[str, ...]]:
+        """(frame number, kind, fields...) of every IP/ARP frame that is not a Retry copy."""
+        return {
+            (str(i + 1), *e.row)
+            for i, e in enumerate(self.expected)
+            if e is not None and e.counted and e.row is not None
+        }
+
+    def encode(self) -> bytes:
+        buf = io.BytesIO()
+        if self.pcapng:
+            w = PcapngWriter(buf, comment=f"krackwatch synthetic capture: {self.name}")
+            iface = w.add_interface(LINKTYPE_RADIOTAP)
+            for ts, data in self.records:
+                w.write(iface, ts, data)
+        else:
+            w = PcapWriter(buf, LINKTYPE_RADIOTAP)
+            for ts, data in self.records:
+                w.write(ts, data)
+        return buf.getvalue()
+
+    def write(self, path) -> None:
+        with open(path, "wb") as f:
+            f.write(self.encode())
+
+
+def radiotap(*, fcs: bool, freq: int = 2437) -> bytes:
+    """Radiotap header with Flags, Rate and Channel (2.4 GHz OFDM)."""
+    present = (1 << RadiotapBit.FLAGS) | (1 << RadiotapBit.RATE) | (1 << RadiotapBit.CHANNEL)
+    items = (
+        RadiotapItem(RadiotapBit.FLAGS, int(RadiotapFlags.FCS_AT_END) if fcs else 0),
+        RadiotapItem(RadiotapBit.RATE, 12),  # 6 Mb/s in 500 kb/s units
+        RadiotapItem(RadiotapBit.CHANNEL, Channel(freq, 0x00C0)),  # 2 GHz, OFDM
+    )
+    return encode_radiotap(Radiotap(0, 0, 0, (present,), items))
+
+
+# --------------------------------------------------------------------------- networks and links
+
+
+def descriptor_version(akm: AKM, pairwise: Cipher) -> int:
+    """Key Descriptor Version (12.7.2 b.1): 1 HMAC-MD5/RC4 for TKIP, 3 AES-CMAC for AKMs 3-6, else 2."""
+    if akm in (AKM.FT_IEEE8021X, AKM.FT_PSK, AKM.IEEE8021X_SHA256, AKM.PSK_SHA256):
+        return 3
+    return 1 if pairwise == Cipher.TKIP else 2
+
+
+def _cipher(cipher: Cipher, key: bytes):
+    if cipher in (Cipher.CCMP128, Cipher.CCMP256):
+        return CCMP(key)
+    if cipher in (Cipher.GCMP128, Cipher.GCMP256):
+        return GCMP(key)
+    if cipher == Cipher.TKIP:
+        return TKIP(key)
+    raise ValueError(cipher)
+
+
+@dataclass(slots=True)
+class Bss:
+    """An AP (or the authenticator bridge of a WDS link) and its group keys.
+
+    ``akm`` None means a pre-RSNA network (static WEP, ``wep_key``).
+    """
+
+    bssid: bytes
+    ssid: bytes
+    akm: AKM | None = AKM.PSK
+    pairwise: Cipher = Cipher.CCMP128
+    group: Cipher = Cipher.CCMP128
+    pmf: bool = False
+    mdid: bytes | None = None  # FT: Mobility Domain Identifier
+    r0kh_id: bytes | None = None
+    wep_key: bytes | None = None
+    channel: int = 6
+    gtk: bytes = b""
+    gtk_id: int = 1
+    group_pn: int = 0  # last PN/TSC sent under the GTK
+    igtk: bytes = b""
+    igtk_id: int = 4
+    ipn: int = 0
+    wep_iv: int = 0x100
+
+    def __post_init__(self) -> None:
+        if self.akm is not None and not self.gtk:
+            self.gtk = key_bytes(f"GTK {self.bssid.hex()} 1", self.group.tk_len)
+        if self.pmf and not self.igtk:
+            self.igtk = key_bytes(f"IGTK {self.bssid.hex()}", 16)
+
+    @property
+    def r1kh_id(self) -> bytes:
+        return self.bssid  # 12.7.1.7.1: a 6-octet R1KH-ID, commonly the BSSID
+
+    @property
+    def capabilities(self) -> int:
+        caps = 0
+        if self.pmf:
+            caps |= RSNCapability.MFPC | RSNCapability.MFPR
+        return caps
+
+    def rsne(self, pmkid: bytes | None = None) -> RSNE:
+        """This network's RSNE, optionally naming one PMKID (FT: PMKR0Name / PMKR1Name)."""
+        gmc = Cipher.BIP_CMAC128 if self.pmf else None
+        pmkids = (pmkid,) if pmkid is not None else (() if gmc is not None else None)
+        return RSNE(1, self.group, (self.pairwise,), (self.akm,), self.capabilities, pmkids, gmc)
+
+    def mde(self) -> MDE:
+        return MDE(self.mdid, 0x00)  # FT over the air, no resource request
+
+    def group_engine(self):
+        return _cipher(self.group, self.gtk)
+
+    def new_gtk(self, tag: str) -> None:
+        """The authenticator draws a new GTK for the other key slot (12.7.7: key ids alternate 1/2)."""
+        self.gtk_id = 2 if self.gtk_id == 1 else 1
+        self.gtk = key_bytes(f"GTK {self.bssid.hex()} {tag}", self.group.tk_len)
+        self.group_pn = 0
+
+
+@dataclass(slots=True)
+class Link:
+    """Pairwise state shared by an authenticator (``bss``) and a supplicant (``sta``)."""
+
+    bss: Bss
+    sta: bytes
+    pmk: bytes
+    ptk: PTK | None = None
+    engine: object = None
+    pn: dict[bytes, int] = field(default_factory=dict)  # transmitter -> last PN/TSC under this PTK
+    replay_counter: int = 0
+    # FT: key names and the FTE elements that the 4-way handshake repeats
+    pmk_r0: bytes = b""
+    pmk_r0_name: bytes = b""
+    pmk_r1_name: bytes = b""
+    fte: FTE | None = None
+
+    @property
+    def cipher(self) -> Cipher:
+        return self.bss.pairwise
+
+    def install(self, ptk: PTK) -> None:
+        self.ptk = ptk
+        self.engine = _cipher(self.cipher, ptk.tk)
+        self.pn = {}
+
+    def next_pn(self, ta: bytes) -> int:
+        self.pn[ta] = self.pn.get(ta, 0) + 1
+        return self.pn[ta]
+
+
+# --------------------------------------------------------------------------- the recorder
+
+
+class Air:
+    """Builds a capture frame by frame; see the module docstring."""
+
+    def __init__(self, name: str, *, fcs: bool = False) -> None:
+        self.name = name
+        self.fcs = fcs
+        self.records: list[tuple[int, bytes]] = []
+        self.expected: list[Expect | None] = []
+        self._seq: dict[bytes, int] = {}
+        self._radiotap = radiotap(fcs=fcs)
+
+    # -- low level
+    def _seq_ctrl(self, ta: bytes) -> int:
+        n = self._seq.get(ta, 0)
+        self._seq[ta] = (n + 1) & 0xFFF
+        return n << 4
+
+    def emit(self, frame: bytes, expect: Expect | None = None) -> None:
+        data = self._radiotap + frame
+        if self.fcs:
+            data += zlib.crc32(frame).to_bytes(4, "little")
+        self.records.append((START_NS + len(self.records) * 200_000, data))
+        self.expected.append(expect)
+
+    def emit_with_retry(self, frame: bytes, expect: Expect, retry: bool) -> None:
+        """Emit a protected MPDU and, with ``retry``, a true retransmission (same MPDU, Retry set)."""
+        self.emit(frame, expect)
+        if retry:
+            copy = frame[:1] + bytes((frame[1] | 0x08,)) + frame[2:]
+            plain = expect.frame[:1] + bytes((expect.frame[1] | 0x08,)) + expect.frame[2:]
+            self.emit(copy, Expect(plain, expect.group, False, expect.row))
+
+    def finish(self, keyring: keys.KeyRing, tshark_keys: tuple[tuple[str, str], ...], *,
+               pcapng: bool = True) -> Capture:
+        return Capture(self.name, self.records, self.expected, self.fcs, keyring, tshark_keys, pcapng)
+
+    @staticmethod
+    def _mgmt_header(subtype: int, ra: bytes, ta: bytes, bssid: bytes, seq: int, *,
+                     protected: bool = False) -> MacHeader:
+        flags = 0x40 if protected else 0
+        return MacHeader((subtype << 4) | (flags << 8), 0x013A if ra != BROADCAST else 0, ra, ta, bssid, seq)
+
+    def mgmt(self, subtype: int, ra: bytes, ta: bytes, bssid: bytes, body: bytes) -> bytes:
+        frame = self._mgmt_header(subtype, ra, ta, bssid, self._seq_ctrl(ta)).encode() + body
+        self.emit(frame)
+        return frame
+
+    # -- management exchanges
+    def beacon(self, bss: Bss, count: int = 1) -> None:
+        elems = [Element(ElementID.SSID, bss.ssid), Element(ElementID.SUPPORTED_RATES, b"\x8c\x12\x98\x24\xb0\x48\x60\x6c"),
+                 Element(ElementID.DS_PARAMETER_SET, bytes((bss.channel,)))]
+        if bss.akm is not None:
+            elems.append(bss.rsne().element())
+        if bss.mdid is not None:
+            elems.append(bss.mde().element())
+        capability = 0x0001 | (0x0010 if bss.akm is not None or bss.wep_key else 0)  # ESS | Privacy
+        for i in range(count):
+            body = BeaconBody(0x1000 + i * 102_400, 100, capability, tuple(elems)).encode()
+            self.mgmt(8, BROADCAST, bss.bssid, bss.bssid, body)
+
+    def open_auth(self, bss: Bss, sta: bytes) -> None:
+        self.mgmt(11, bss.bssid, sta, bss.bssid, AuthBody(0, 1, 0).encode())
+        self.mgmt(11, sta, bss.bssid, bss.bssid, AuthBody(0, 2, 0).encode())
+
+    def associate(self, bss: Bss, sta: bytes, *, link: Link | None = None) -> None:
+        """(Association Request, Response); FT initial mobility domain association adds MDE (+ FTE)."""
+        req = [Element(ElementID.SSID, bss.ssid), Element(ElementID.SUPPORTED_RATES, b"\x8c\x12\x98\x24\xb0\x48\x60\x6c")]
+        resp = [Element(ElementID.SUPPORTED_RATES, b"\x8c\x12\x98\x24\xb0\x48\x60\x6c")]
+        if bss.akm is not None:
+            req.append(bss.rsne().element())
+        if bss.mdid is not None:
+            req.append(bss.mde().element())
+            # 13.4: the response carries the MDE and an FTE naming R0KH-ID and R1KH-ID.
+            fte = FTE(0, bytes(16), bytes(32), bytes(32), (
+                FTSubelement(FTSubelementID.R1KH_ID, bss.r1kh_id),
+                FTSubelement(FTSubelementID.R0KH_ID, bss.r0kh_id),
+            ))
+            if link is not None:
+                link.fte = fte
+            resp += [bss.mde().element(), fte.element()]
+        self.mgmt(0, bss.bssid, sta, bss.bssid, AssocReqBody(0x0431, 10, None, tuple(req)).encode())
+        self.mgmt(1, sta, bss.bssid, bss.bssid, AssocRespBody(0x0431, 0, 0xC001, tuple(resp)).encode())
+
+    # -- data
+    def _data_header(self, *, ra: bytes, ta: bytes, ds: int, a3: bytes, a4: bytes | None, tid: int | None,
+                     protected: bool) -> MacHeader:
+        fc0 = 0x08 | (0x80 if tid is not None else 0)  # Data or QoS Data
+        flags = ds | (0x40 if protected else 0)
+        qos = tid if tid is not None else None
+        return MacHeader(fc0 | (flags << 8), 0x002C, ra, ta, a3, self._seq_ctrl(ta), a4, qos)
+
+    def data(self, link: Link, msdu: Msdu, *, from_ap: bool, tid: int | None = None, retry: bool = False,
+             peer: bytes | None = None, wds: tuple[bytes, bytes] | None = None) -> None:
+        """Pairwise-protected data, AP->STA (FromDS) or STA->AP (ToDS).
+
+        ``peer`` is the other end beyond the AP (A3). ``wds`` = (DA, SA) sends a 4-address frame
+        (ToDS and FromDS, A1 = RA, A2 = TA, A3 = DA, A4 = SA) instead.
+        """
+        bss = link.bss
+        ra, ta = (link.sta, bss.bssid) if from_ap else (bss.bssid, link.sta)
+        if wds is not None:
+            header = self._data_header(ra=ra, ta=ta, ds=3, a3=wds[0], a4=wds[1], tid=tid, protected=True)
+        elif from_ap:
+            header = self._data_header(ra=ra, ta=ta, ds=2, a3=peer or bss.bssid, a4=None, tid=tid, protected=True)
+        else:
+            header = self._data_header(ra=ra, ta=ta, ds=1, a3=peer or bss.bssid, a4=None, tid=tid, protected=True)
+        self._protect_pairwise(link, header, msdu, from_ap=from_ap, retry=retry)
+
+    def _protect_pairwise(self, link: Link, header: MacHeader, msdu: Msdu, *, from_ap: bool,
+                          retry: bool = False) -> None:
+        hdr = header.encode()
+        ta = header.addr2
+        pn = link.next_pn(ta)
+        if link.cipher == Cipher.TKIP:
+            body = link.engine.encrypt(hdr, pn, 0, msdu.body,
+                                       michael_key=link.ptk.michael_key(from_authenticator=from_ap))
+        else:
+            body = link.engine.encrypt(hdr, pn, 0, msdu.body)
+        plain = hdr[:1] + bytes((hdr[1] & 0xBF,)) + hdr[2:] + msdu.body
+        self.emit_with_retry(hdr + body, Expect(plain, False, True, msdu.row), retry)
+
+    def stranger(self, link: Link, msdu: Msdu) -> None:
+        """Protected data from a station whose handshake is not on the air: nobody can decrypt it."""
+        bss = link.bss
+        link.install(derive_ptk(link.pmk, bss.bssid, link.sta, nonce("stranger A"), nonce("stranger S"), akm=bss.akm,
+                                cipher=bss.pairwise))
+        header = self._data_header(ra=bss.bssid, ta=link.sta, ds=1, a3=bss.bssid, a4=None, tid=None, protected=True)
+        self._protect_pairwise(link, header, msdu, from_ap=False)
+        self.expected[-1] = None
+
+    def plain_data(self, *, ra: bytes, ta: bytes, ds: int, a3: bytes, body: bytes) -> None:
+        header = self._data_header(ra=ra, ta=ta, ds=ds, a3=a3, a4=None, tid=None, protected=False)
+        self.emit(header.encode() + body)
+
+    def group_data(self, bss: Bss, msdu: Msdu, *, sa: bytes, da: bytes = BROADCAST) -> None:
+        """Group-addressed data from the AP (FromDS, A1 = DA, A2 = BSSID, A3 = SA) under the GTK.
+
+        Group-addressed frames are not acknowledged, so they have no Retry copies (10.3.2.11).
+        """
+        header = self._data_header(ra=da, ta=bss.bssid, ds=2, a3=sa, a4=None, tid=None, protected=True).encode()
+        bss.group_pn += 1
+        if bss.group == Cipher.TKIP:
+            # 12.5.2.3.2: group frames use the authenticator-to-supplicant Michael key (GTK octets 16-23).
+            body = bss.group_engine().encrypt(header, bss.group_pn, bss.gtk_id, msdu.body, michael_key=bss.gtk[16:24])
+        else:
+            body = bss.group_engine().encrypt(header, bss.group_pn, bss.gtk_id, msdu.body)
+        plain = header[:1] + bytes((header[1] & 0xBF,)) + header[2:] + msdu.body
+        self.emit(header + body, Expect(plain, True, True, msdu.row))
+
+    def wep_data(self, bss: Bss, sta: bytes, msdu: Msdu, *, from_ap: bool, group: bool = False,
+                 peer: bytes | None = None, retry: bool = False) -> None:
+        """Static-WEP data (12.3.2): IV || KeyID octet || RC4(IV || key)(MSDU || ICV)."""
+        if from_ap:
+            header = self._data_header(ra=BROADCAST if group else sta, ta=bss.bssid, ds=2, a3=peer or bss.bssid,
+                                       a4=None, tid=None, protected=True)
+        else:
+            header = self._data_header(ra=bss.bssid, ta=sta, ds=1, a3=peer or bss.bssid, a4=None, tid=None,
+                                       protected=True)
+        hdr = header.encode()
+        bss.wep_iv += 1
+        body = wep_encrypt(bss.wep_key, bss.wep_iv.to_bytes(3, "big"), 0, msdu.body)
+        plain = hdr[:1] + bytes((hdr[1] & 0xBF,)) + hdr[2:] + msdu.body
+        self.emit_with_retry(hdr + body, Expect(plain, group, True, msdu.row), retry)
+
+    def protected_mgmt(self, link: Link, subtype: int, body: bytes, *, from_ap: bool) -> None:
+        """A robust unicast management frame under the PTK (12.5.3.3.4: nonce Management flag set)."""
+        bss = link.bss
+        ra, ta = (link.sta, bss.bssid) if from_ap else (bss.bssid, link.sta)
+        header = self._mgmt_header(subtype, ra, ta, bss.bssid, self._seq_ctrl(ta), protected=True).encode()
+        enc = link.engine.encrypt(header, link.next_pn(ta), 0, body)
+        plain = header[:1] + bytes((header[1] & 0xBF,)) + header[2:] + body
+        self.emit(header + enc, Expect(plain, False, True, None))
+
+    # -- EAPOL
+    def _eapol(self, link: Link, key: EapolKey, kck: bytes, *, from_ap: bool, protect: bool) -> None:
+        """Send one EAPOL-Key frame (MIC computed when the MIC bit is set), in the clear or under the PTK."""
+        if key.key_info & KeyInfo.MIC:
+            mic = eapol_key_mic(kck, key.mic_zeroed_bytes(), descriptor_version=key.key_info & 7)
+            key = key.with_mic(mic)
+        msdu = Msdu(snap_header(EtherType.EAPOL) + key.encode(), None)
+        bss = link.bss
+        ra, ta = (link.sta, bss.bssid) if from_ap else (bss.bssid, link.sta)
+        header = self._data_header(ra=ra, ta=ta, ds=2 if from_ap else 1, a3=bss.bssid, a4=None, tid=None,
+                                   protected=protect)
+        if protect:
+            self._protect_pairwise(link, header, msdu, from_ap=from_ap)
+        else:
+            self.emit(header.encode() + msdu.body)
+
+    @staticmethod
+    def _key(link: Link, key_info: int, *, key_length: int = 0, rc: int, nonce_: bytes = bytes(32),
+             key_iv: bytes = bytes(16), rsc: int = 0, key_data: bytes = b"", version: int = 2) -> EapolKey:
+        return EapolKey(version, 2, key_info, key_length, rc, nonce_, key_iv, rsc, bytes(8), bytes(16), key_data)
+
+    def _wrap(self, link: Link, ptk: PTK, dv: int, plain: bytes, iv_label: str) -> tuple[bytes, bytes]:
+        """(EAPOL-Key IV, encrypted Key Data): RC4 for version 1, AES key wrap otherwise (12.7.2)."""
+        if dv == 1:
+            iv = key_bytes(iv_label, 16)
+            return iv, rc4(iv + ptk.kek, plain, skip=256)
+        return bytes(16), aes_key_wrap(ptk.kek, pad_key_data(plain))
+
+    def _group_kdes(self, bss: Bss) -> bytes:
+        out = GtkKDE(bss.gtk_id, False, bss.gtk).encode()
+        if bss.pmf:
+            out += IgtkKDE(bss.igtk_id, bss.ipn, bss.igtk).encode()
+        return out
+
+    def four_way(self, link: Link, tag: str, *, protect: bool = False) -> PTK:
+        """A complete 4-way handshake (12.7.6); ``protect`` sends it under the current PTK (a rekey).
+
+        For FT AKMs this is the FT initial mobility domain association (12.7.6.2-5 and 13.4): M1 names
+        PMKR1Name, M2 and M3 repeat RSNE[PMKR1Name], MDE and FTE, and the PTK comes from PMK-R1.
+        """
+        bss = link.bss
+        dv = descriptor_version(bss.akm, bss.pairwise)
+        anonce, snonce = nonce(f"ANonce {tag}"), nonce(f"SNonce {tag}")
+        tk_len = bss.pairwise.tk_len
+        ft = bss.akm.is_ft
+        if ft:
+            link.pmk_r0, link.pmk_r0_name = derive_pmk_r0(link.pmk, bss.ssid, bss.mdid, bss.r0kh_id, link.sta,
+                                                          akm=bss.akm)
+            pmk_r1, link.pmk_r1_name = derive_pmk_r1(link.pmk_r0, link.pmk_r0_name, bss.r1kh_id, link.sta,
+                                                     akm=bss.akm)
+            ptk = derive_ft_ptk(pmk_r1, snonce, anonce, bss.bssid, link.sta, akm=bss.akm, cipher=bss.pairwise)
+        else:
+            ptk = derive_ptk(link.pmk, bss.bssid, link.sta, anonce, snonce, akm=bss.akm, cipher=bss.pairwise)
+        old_kck = link.ptk.kck if link.ptk else b""
+        pair = dv | KeyInfo.KEY_TYPE
+
+        link.replay_counter += 1
+        m1_data = PmkidKDE(link.pmk_r1_name).encode() if ft else b""
+        self._eapol(link, self._key(link, pair | KeyInfo.ACK, key_length=tk_len, rc=link.replay_counter,
+                                    nonce_=anonce, key_data=m1_data), old_kck, from_ap=True, protect=protect)
+        sta_ies = bss.rsne(link.pmk_r1_name if ft else None).element().encode()
+        if ft:
+            sta_ies += bss.mde().element().encode() + link.fte.element().encode()
+        self._eapol(link, self._key(link, pair | KeyInfo.MIC, rc=link.replay_counter, nonce_=snonce,
+                                    key_data=sta_ies, version=1), ptk.kck, from_ap=False, protect=protect)
+
+        link.replay_counter += 1
+        plain = bss.rsne(link.pmk_r1_name if ft else None).element().encode() + self._group_kdes(bss)
+        if ft:
+            tie = Element(ElementID.TIMEOUT_INTERVAL, b"\x02" + (3600).to_bytes(4, "little"))  # key lifetime
+            plain += bss.mde().element().encode() + link.fte.element().encode() + tie.encode()
+        iv, data = self._wrap(link, ptk, dv, plain, f"M3 IV {tag}")
+        m3_info = pair | KeyInfo.INSTALL | KeyInfo.ACK | KeyInfo.MIC | KeyInfo.SECURE | KeyInfo.ENCRYPTED_KEY_DATA
+        self._eapol(link, self._key(link, m3_info, key_length=tk_len, rc=link.replay_counter, nonce_=anonce,
+                                    key_iv=iv, rsc=bss.group_pn, key_data=data), ptk.kck, from_ap=True,
+                    protect=protect)
+        self._eapol(link, self._key(link, pair | KeyInfo.MIC | KeyInfo.SECURE, rc=link.replay_counter, version=1),
+                    ptk.kck, from_ap=False, protect=protect)
+        link.install(ptk)
+        return ptk
+
+    def group_key_handshake(self, link: Link, tag: str) -> None:
+        """Group key handshake (12.7.7) under the PTK, delivering the BSS's current GTK (see Bss.new_gtk)."""
+        bss = link.bss
+        dv = descriptor_version(bss.akm, bss.pairwise)
+        link.replay_counter += 1
+        iv, data = self._wrap(link, link.ptk, dv, self._group_kdes(bss), f"G1 IV {tag}")
+        info = dv | KeyInfo.ACK | KeyInfo.MIC | KeyInfo.SECURE | KeyInfo.ENCRYPTED_KEY_DATA
+        self._eapol(link, self._key(link, info, rc=link.replay_counter, key_iv=iv, key_data=data), link.ptk.kck,
+                    from_ap=True, protect=True)
+        self._eapol(link, self._key(link, dv | KeyInfo.MIC | KeyInfo.SECURE, rc=link.replay_counter, version=1),
+                    link.ptk.kck, from_ap=False, protect=True)
+
+    # -- FT over-the-air roam (13.5.2, 13.8)
+    def ft_roam(self, link: Link, target: Bss, tag: str) -> Link:
+        """FT Authentication (seq 1/2) then Reassociation with FTE MICs and the wrapped GTK; returns the new link."""
+        sta = link.sta
+        akm = target.akm
+        new = Link(target, sta, link.pmk, pmk_r0=link.pmk_r0, pmk_r0_name=link.pmk_r0_name)
+        pmk_r1, new.pmk_r1_name = derive_pmk_r1(link.pmk_r0, link.pmk_r0_name, target.r1kh_id, sta, akm=akm)
+        anonce, snonce = nonce(f"FT ANonce {tag}"), nonce(f"FT SNonce {tag}")
+        ptk = derive_ft_ptk(pmk_r1, snonce, anonce, target.bssid, sta, akm=akm, cipher=target.pairwise)
+        r0 = FTSubelement(FTSubelementID.R0KH_ID, target.r0kh_id)
+        r1 = FTSubelement(FTSubelementID.R1KH_ID, target.r1kh_id)
+        mde = target.mde().element()
+
+        fte1 = FTE(0, bytes(16), bytes(32), snonce, (r0,))
+        self.mgmt(11, target.bssid, sta, target.bssid,
+                  AuthBody(2, 1, 0, (target.rsne(link.pmk_r0_name).element(), mde, fte1.element())).encode())
+        fte2 = FTE(0, bytes(16), anonce, snonce, (r1, r0))
+        self.mgmt(11, sta, target.bssid, target.bssid,
+                  AuthBody(2, 2, 0, (target.rsne(link.pmk_r0_name).element(), mde, fte2.element())).encode())
+
+        rsne = target.rsne(new.pmk_r1_name).element()
+
+        def signed(seq: int, subs: tuple[FTSubelement, ...]) -> Element:
+            unsigned = FTE(3 << 8, bytes(16), anonce, snonce, subs)  # Element Count 3: RSNE, MDE, FTE
+            mic = ft_mic(ptk.kck, sta, target.bssid, seq, rsne.encode(), mde.encode(), unsigned.element().encode(),
+                         akm=akm)
+            return FTE(3 << 8, mic, anonce, snonce, subs).element()
+
+        req = (Element(ElementID.SSID, target.ssid), rsne, mde, signed(5, (r1, r0)))
+        self.mgmt(2, target.bssid, sta, target.bssid, AssocReqBody(0x0431, 10, link.bss.bssid, req).encode())
+        # FTE GTK subelement (9.4.2.47): Key Info (key id), Key Length, RSC, GTK wrapped with the KEK.
+        gtk = FtGtk(target.gtk_id, len(target.gtk), target.group_pn, aes_key_wrap(ptk.kek, pad_key_data(target.gtk)))
+        subs = (r1, FTSubelement(FTSubelementID.GTK, gtk.encode()), r0)
+        resp = (rsne, mde, signed(6, subs))
+        self.mgmt(3, sta, target.bssid, target.bssid, AssocRespBody(0x0431, 0, 0xC002, resp).encode())
+        new.install(ptk)
+        return new
+
+
+# --------------------------------------------------------------------------- scenarios
+
+AP1, AP2 = mac("02:00:00:00:01:00"), mac("02:00:00:00:01:01")
+STA, STA2, STRANGER = mac("02:00:00:00:02:00"), mac("02:00:00:00:02:01"), mac("02:00:00:00:02:99")
+GW = mac("02:00:00:00:09:00")  # a wired host behind the AP
+GW_IP = "10.20.0.254"
+PASSPHRASE = "synthetic passphrase"
+
+
+class Ids:
+    """Distinct IPv4 identification values across a capture, so that tshark rows are unique."""
+
+    def __init__(self, start: int = 0x1000) -> None:
+        self.n = start
+
+    def __call__(self) -> int:
+        self.n += 1
+        return self.n
+
+
+def traffic(air: Air, link: Link, ids: Ids, sta_ip: str, *, rounds: int = 2) -> None:
+    """ARP and IPv4 (UDP, ICMP) both ways, QoS (several TIDs) and non-QoS, one Retry copy per round,
+    then a broadcast ARP under the GTK."""
+    air.data(link, arp_msdu(1, link.sta, sta_ip, bytes(6), GW_IP), from_ap=False, peer=BROADCAST)
+    air.data(link, arp_msdu(2, GW, GW_IP, link.sta, sta_ip), from_ap=True, peer=GW)
+    for r in range(rounds):
+        air.data(link, ip_msdu(sta_ip, GW_IP, ids()), from_ap=False, peer=GW, tid=0)
+        air.data(link, ip_msdu(GW_IP, sta_ip, ids()), from_ap=True, peer=GW, tid=5 if r else None, retry=True)
+        air.data(link, ip_msdu(sta_ip, GW_IP, ids(), icmp=True), from_ap=False, peer=GW, retry=r == 1)
+        air.data(link, ip_msdu(GW_IP, sta_ip, ids(), icmp=True, reply=True), from_ap=True, peer=GW, tid=6)
+    air.group_data(link.bss, arp_msdu(1, GW, GW_IP, bytes(6), f"10.20.0.{100 + ids() % 100}"), sa=GW)
+
+
+def _psk_keys(ssid: bytes) -> tuple[keys.KeyRing, tuple[tuple[str, str], ...]]:
+    ring = keys.KeyRing.of([keys.passphrase(PASSPHRASE, ssid)])
+    return ring, (("wpa-pwd", f"{PASSPHRASE}:{ssid.decode()}"),)
+
+
+def psk_network(name: str, *, akm: AKM = AKM.PSK, pairwise: Cipher = Cipher.CCMP128, pmf: bool = False,
+                fcs: bool = False, pcapng: bool = True, stations: int = 1, ptk_rekey: bool = False,
+                group_rekey: bool = False) -> Capture:
+    """Beacons, open authentication, association, 4-way handshake and traffic on one PSK network."""
+    ssid = f"synth-{name}".encode()
+    bss = Bss(AP1, ssid, akm, pairwise, pairwise, pmf=pmf)
+    pmk = pbkdf2_psk(PASSPHRASE.encode(), ssid)
+    air = Air(name, fcs=fcs)
+    ids = Ids()
+    air.beacon(bss, 2)
+    links = []
+    for i, sta in enumerate((STA, STA2)[:stations]):
+        link = Link(bss, sta, pmk)
+        air.open_auth(bss, sta)
+        air.associate(bss, sta)
+        air.four_way(link, f"{name} {sta.hex()} 1")
+        links.append((link, f"10.20.0.{2 + i}"))
+    for link, ip in links:
+        traffic(air, link, ids, ip)
+    # A station whose handshake was not captured: nobody can decrypt its frame, and it is not counted.
+    air.stranger(Link(bss, STRANGER, key_bytes("stranger PMK", 32)), ip_msdu("10.20.0.9", GW_IP, ids()))
+    if pmf:
+        # SA Query Request/Response (robust Action frames, category 8) under the PTK.
+        air.protected_mgmt(links[0][0], 13, bytes((8, 0)) + b"\x4b\x57", from_ap=True)
+        air.protected_mgmt(links[0][0], 13, bytes((8, 1)) + b"\x4b\x57", from_ap=False)
+    if group_rekey:
+        for rekey in ("G2", "G3"):
+            bss.new_gtk(f"{name} {rekey}")
+            for link, _ in links:
+                air.group_key_handshake(link, f"{name} {link.sta.hex()} {rekey}")
+            for link, ip in links:
+                traffic(air, link, ids, ip, rounds=1)
+    if ptk_rekey:
+        link, ip = links[0]
+        for rekey in (2, 3):
+            air.four_way(link, f"{name} {rekey}", protect=True)
+            traffic(air, link, ids, ip, rounds=rekey - 1)
+    if pmf:
+        air.protected_mgmt(links[0][0], 12, ReasonBody(3).encode(), from_ap=True)  # Deauthentication
+    ring, tkeys = _psk_keys(ssid)
+    return air.finish(ring, tkeys, pcapng=pcapng)
+
+
+def ieee8021x_network() -> Capture:
+    """AKM 1 (802.1X): EAP-Success in the clear, then the 4-way handshake under a PMK from the EAP method."""
+    name = "8021x-pmk"
+    ssid = b"synth-8021x"
+    bss = Bss(AP1, ssid, AKM.IEEE8021X)
+    pmk = key_bytes("802.1X MSK-derived PMK", 32)
+    air = Air(name)
+    link = Link(bss, STA, pmk)
+    air.beacon(bss)
+    air.open_auth(bss, STA)
+    air.associate(bss, STA)
+    # EAPOL version 2, type EAP-Packet, carrying EAP Success (code 3, identifier 7, length 4).
+    air.plain_data(ra=STA, ta=AP1, ds=2, a3=AP1, body=snap_header(EtherType.EAPOL) + bytes.fromhex("0200000403070004"))
+    air.four_way(link, "8021x")
+    traffic(air, link, Ids(), "10.20.0.2")
+    return air.finish(keys.KeyRing.of([keys.Pmk(pmk)]), (("wpa-psk", pmk.hex()),))
+
+
+def ft_network() -> Capture:
+    """AKM 4 (FT-PSK): FT initial mobility domain association with AP1, FT roam to AP2, FT roam back to AP1
+    (whose GTK changed meanwhile, so only the Reassociation Response's GTK subelement can give it)."""
+    name = "ft-psk-roam"
+    ssid = b"synth-ft"
+    mdid, r0kh = b"\x4b\x57", b"ap1.r0kh.synth.example"
+    bss1 = Bss(AP1, ssid, AKM.FT_PSK, mdid=mdid, r0kh_id=r0kh)
+    bss2 = Bss(AP2, ssid, AKM.FT_PSK, mdid=mdid, r0kh_id=r0kh, channel=11)
+    air = Air(name, fcs=True)
+    link = Link(bss1, STA, pbkdf2_psk(PASSPHRASE.encode(), ssid))
+    ids = Ids()
+    air.beacon(bss1)
+    air.beacon(bss2)
+    air.open_auth(bss1, STA)
+    air.associate(bss1, STA, link=link)
+    air.four_way(link, "ft initial")
+    traffic(air, link, ids, "10.20.0.2")
+    link2 = air.ft_roam(link, bss2, "roam 1")
+    traffic(air, link2, ids, "10.20.0.2")
+    bss1.new_gtk("while away")
+    link3 = air.ft_roam(link2, bss1, "roam 2")
+    traffic(air, link3, ids, "10.20.0.2", rounds=1)
+    ring, tkeys = _psk_keys(ssid)
+    return air.finish(ring, tkeys)
+
+
+def wds_network() -> Capture:
+    """Two bridges: B associates to A (3-address handshake), then 4-address data between hosts behind them."""
+    name = "wds"
+    ssid = b"synth-wds"
+    bridge_a, bridge_b = mac("02:00:00:00:0a:00"), mac("02:00:00:00:0b:00")
+    host_a, host_b = mac("02:00:00:00:0a:01"), mac("02:00:00:00:0b:01")
+    bss = Bss(bridge_a, ssid, AKM.PSK)
+    air = Air(name)
+    link = Link(bss, bridge_b, pbkdf2_psk(PASSPHRASE.encode(), ssid))
+    ids = Ids()
+    air.beacon(bss)
+    air.open_auth(bss, bridge_b)
+    air.associate(bss, bridge_b)
+    ptk = air.four_way(link, "wds")
+    for r in range(3):
+        air.data(link, ip_msdu("10.30.0.2", "10.30.0.1", ids()), from_ap=False, wds=(host_a, host_b),
+                 tid=0 if r else None, retry=r == 1)
+        air.data(link, ip_msdu("10.30.0.1", "10.30.0.2", ids(), icmp=True), from_ap=True, wds=(host_b, host_a),
+                 tid=3 if r else None)
+        air.data(link, arp_msdu(1, host_a, "10.30.0.1", bytes(6), f"10.30.0.{10 + r}"), from_ap=True,
+                 wds=(BROADCAST, host_a))
+    air.group_data(bss, arp_msdu(1, host_a, "10.30.0.1", bytes(6), "10.30.0.99"), sa=host_a)
+    ring, tkeys = _psk_keys(ssid)
+    # tshark 4.0 derives the PTK from the handshake but does not apply it to 4-address frames (see the
+    # interop test); given the TK as well it decrypts them, so its oracle gets both keys.
+    return air.finish(ring, tkeys + (("tk", ptk.tk.hex()),))
+
+
+def wep_network(bits: int) -> Capture:
+    """Static WEP-40 / WEP-104 (open system authentication): unicast both ways and a broadcast."""
+    name = f"wep-{bits}"
+    ssid = f"synth-wep{bits}".encode()
+    cipher = Cipher.WEP40 if bits == 40 else Cipher.WEP104
+    key = key_bytes(f"WEP {bits}", cipher.tk_len)
+    bss = Bss(AP1, ssid, None, cipher, cipher, wep_key=key)
+    air = Air(name, fcs=bits == 104)
+    ids = Ids()
+    air.beacon(bss)
+    air.open_auth(bss, STA)
+    air.associate(bss, STA)
+    air.wep_data(bss, STA, arp_msdu(1, STA, "10.20.0.2", bytes(6), GW_IP), from_ap=False, peer=BROADCAST)
+    air.wep_data(bss, STA, arp_msdu(2, GW, GW_IP, STA, "10.20.0.2"), from_ap=True, peer=GW)
+    for _ in range(3):
+        air.wep_data(bss, STA, ip_msdu("10.20.0.2", GW_IP, ids()), from_ap=False, peer=GW)
+        air.wep_data(bss, STA, ip_msdu(GW_IP, "10.20.0.2", ids(), icmp=True, reply=True), from_ap=True, peer=GW,
+                     retry=True)
+    air.wep_data(bss, STA, arp_msdu(1, GW, GW_IP, bytes(6), "10.20.0.50"), from_ap=True, group=True, peer=GW)
+    return air.finish(keys.KeyRing.of([keys.WepKey(key)]), (("wep", key.hex()),), pcapng=bits == 40)
+
+
+SCENARIOS: dict[str, Callable[[], Capture]] = {
+    "psk-ccmp128": lambda: psk_network("psk-ccmp128", fcs=True),
+    "psk-tkip": lambda: psk_network("psk-tkip", pairwise=Cipher.TKIP, pcapng=False, group_rekey=True),
+    "psk-sha256-pmf": lambda: psk_network("psk-sha256-pmf", akm=AKM.PSK_SHA256, pmf=True),
+    "ft-psk-roam": ft_network,
+    "8021x-pmk": ieee8021x_network,
+    "psk-gcmp128": lambda: psk_network("psk-gcmp128", pairwise=Cipher.GCMP128),
+    "psk-gcmp256": lambda: psk_network("psk-gcmp256", pairwise=Cipher.GCMP256),
+    "psk-ccmp256": lambda: psk_network("psk-ccmp256", pairwise=Cipher.CCMP256, fcs=True),
+    "wds": wds_network,
+    "wep-40": lambda: wep_network(40),
+    "wep-104": lambda: wep_network(104),
+    "group-rekey": lambda: psk_network("group-rekey", stations=2, group_rekey=True),
+    "ptk-rekey": lambda: psk_network("ptk-rekey", ptk_rekey=True, pcapng=False),
+}
