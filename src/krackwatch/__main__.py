@@ -1,3 +1,3 @@
-from krackwatch.cli.app import main
+from krackwatch.cli.main import main
 
 main()

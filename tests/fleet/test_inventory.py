@@ -340,8 +340,9 @@ def test_csv_writer_round_trip_property(tmp_path: Path, rows: list[tuple[str, st
         key = normalize_vendor(vendor) if vendor else ""
         source = VendorSource.INVENTORY if vendor else VendorSource.UNKNOWN
         attrs = (("note", note),) if note else ()
-        devices.append(Device(name, vendor, key, "", "", "", None, site, role, None, frozenset(), None, attrs, 0,
-                              source))
+        devices.append(
+            Device(name, vendor, key, "", "", "", None, site, role, None, frozenset(), None, attrs, 0, source)
+        )
     path = tmp_path / "rt.csv"
     with open(path, "w", encoding="utf-8", newline="") as fh:
         write_inventory_csv(devices, fh)

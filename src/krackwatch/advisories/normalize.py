@@ -8,8 +8,9 @@ Pure functions, no I/O. Three jobs:
 * ``model_key`` makes hardware model names comparable ("EAP350 v2" == "EAP350V2" == "EnGenius eap350-v2").
 * ``parse_version`` / ``version_at_least`` compare firmware and package versions as versions, never as text.
 
-Vendor keys are lower-case ASCII letters and digits with no separators ("tplink", "redhat", "hpe"). Decisions
-that are not mechanical, each reflected in ``_VENDORS`` below:
+Vendor keys are lower-case letters and digits with no separators ("tplink", "redhat", "hpe"; accents are
+dropped, so Latin-script names give ASCII keys). Decisions that are not mechanical, each reflected in
+``_VENDORS`` below:
 
 * HP Inc. (``hp``: PCs, printers) and Hewlett Packard Enterprise (``hpe``: servers, networking) are different
   companies since the 2015 split and keep different keys. IEEE blocks registered to the pre-split

@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from krackwatch.crypto.ccmp import CCMP
 from krackwatch.crypto.errors import CryptoError, DecryptionError
-from krackwatch.crypto.ft import derive_ft_ptk, derive_pmk_r0, derive_pmk_r1, ft_mic
+from krackwatch.crypto.ft import derive_ft_ptk, derive_pmk_r0, derive_pmk_r1, verify_ft_mic
 from krackwatch.crypto.gcmp import GCMP
 from krackwatch.crypto.kdf import pbkdf2_psk
 from krackwatch.crypto.keywrap import decrypt_key_data
@@ -328,7 +328,8 @@ class Decryptor:
         """Count a decrypted MPDU once (a Retry copy of the last one counted is a duplicate)."""
         new_frame = bytes((frame[0], fc1 & 0xBF)) + frame[2:hlen] + plaintext
         seq = frame[22] | (frame[23] << 8)
-        tid = (frame[hlen - 2] & 0x0F) if (not mgmt and frame[0] & 0x80) else 16
+        # QoS Control ends the header, unless the Order bit (+HTC) appends an HT Control field (9.2.4.7).
+        tid = (frame[hlen - 6 if fc1 & 0x80 else hlen - 2] & 0x0F) if (not mgmt and frame[0] & 0x80) else 16
         slot_key = (frame[4:16], tid)
         if fc1 & _RETRY and self._last_seq.get(slot_key) == seq:
             outcome = Outcome.DUPLICATE
@@ -552,22 +553,38 @@ class Decryptor:
                 link.ft.r1kh_id = fte.r1kh_id
 
     # ------------------------------------------------------------------ keys
-    def _pmk_candidates(self, link: Link) -> list[bytes]:
-        """PMKs to try for a link: passphrases under the SSIDs we know, and PMKs given directly."""
-        ssids: list[bytes] = []
-        net = self.networks.get(link.aa) if link.aa is not None else None
-        for s in (net.ssid if net else None, link.ssid):
-            if s and s not in ssids:
-                ssids.append(s)
+    def _ssids(self, link: Link) -> list[bytes]:
+        """SSIDs a link may belong to: its own (association request), its BSS's (beacons) and, for FT, those
+        of the other links in its mobility domain: a roam target's beacons are often not in the capture,
+        and a mobility domain lies within one ESS, so it shares the SSID (802.11-2020 13.2)."""
         out: list[bytes] = []
+        net = self.networks.get(link.aa) if link.aa is not None else None
+        for s in (link.ssid, net.ssid if net else None):
+            if s and s not in out:
+                out.append(s)
+        if link.ft.mdid is not None:
+            for other in self.links.values():
+                if other is link or other.ft.mdid != link.ft.mdid:
+                    continue
+                onet = self.networks.get(other.aa) if other.aa is not None else None
+                for s in (other.ssid, onet.ssid if onet else None):
+                    if s and s not in out:
+                        out.append(s)
+        return out
+
+    def _pmk_candidates(self, link: Link) -> list[tuple[bytes, bytes | None]]:
+        """(PMK, SSID) pairs to try for a link: every passphrase under its own SSID and under the SSIDs known
+        for the link (the SSID salts the PMK), and every PMK given directly (SSID None: not bound to one)."""
+        ssids = self._ssids(link)
+        out: list[tuple[bytes, bytes | None]] = []
         for p in self.keys.passphrases:
             for s in ([p.ssid] if p.ssid is not None else []) + ssids:
-                pmk = pbkdf2_psk(p.passphrase, s)
-                if pmk not in out:
-                    out.append(pmk)
+                cand = (pbkdf2_psk(p.passphrase, s), s)
+                if cand not in out:
+                    out.append(cand)
         for k in self.keys.pmks:
-            if k.pmk not in out:
-                out.append(k.pmk)
+            if (k.pmk, None) not in out:
+                out.append((k.pmk, None))
         return out
 
     def _akm(self, link: Link, descriptor_version: int) -> AKM:
@@ -591,7 +608,7 @@ class Decryptor:
                 return True
         if link.akm is not None and link.akm.is_ft:
             return self._derive_ft(link, anonce, snonce, m2=(m2, dv, mic_len))
-        pmks = self._pmk_candidates(link)
+        pmks = list(dict.fromkeys(pmk for pmk, _ in self._pmk_candidates(link)))
         if not pmks:
             return False
         akm = self._akm(link, dv)
@@ -611,19 +628,25 @@ class Decryptor:
         return False
 
     def _derive_ft(self, link: Link, anonce: bytes, snonce: bytes, m2) -> bool:
+        """FT PTK via PMK-R0 and PMK-R1 (12.7.1.7): from the 4-way handshake (``m2`` = (M2, descriptor
+        version, MIC length), kept only if M2's MIC verifies) or from FT authentication (``m2`` None: every
+        candidate is kept pending until the Reassociation Request's FTE MIC picks one)."""
         ft = link.ft
         if link.aa is None or link.spa is None or ft.mdid is None or not ft.r0kh_id or not ft.r1kh_id:
             link.notes.append(f"frame {self.frame_no}: FT parameters (MDID, R0KH-ID, R1KH-ID) not seen yet")
             return False
-        pmks = self._pmk_candidates(link)
-        if not pmks:
+        # XXKey is the PMK (FT-PSK), bound to the SSID PMK-R0 is derived under (12.7.1.7.3).
+        ssids = self._ssids(link)
+        pairs = list(dict.fromkeys(
+            (pmk, ssid) for pmk, bound in self._pmk_candidates(link) for ssid in ([bound] if bound else ssids)
+        ))
+        if not pairs:
             return False
         akm = link.akm if link.akm is not None and link.akm.is_ft else AKM.FT_PSK
         cipher = link.pairwise or Cipher.CCMP128
-        ssid = link.ssid or (self.networks[link.aa].ssid if link.aa in self.networks else None) or b""
         if m2 is not None:
             link.mic_checked += 1
-        for pmk in pmks:
+        for pmk, ssid in pairs:
             pmk_r0, r0name = derive_pmk_r0(pmk, ssid, ft.mdid, ft.r0kh_id, link.spa, akm=akm)
             pmk_r1, _ = derive_pmk_r1(pmk_r0, r0name, ft.r1kh_id, link.spa, akm=akm)
             ptk = derive_ft_ptk(pmk_r1, snonce, anonce, link.aa, link.spa, akm=akm, cipher=cipher)
@@ -634,6 +657,8 @@ class Decryptor:
                 except CryptoError:
                     continue
                 link.mic_verified += 1
+            elif any(p.ptk == ptk for p in link.pending):
+                continue
             link.pending.insert(0, PendingPTK(anonce, snonce, ptk, cipher))
             del link.pending[6:]
             if m2 is not None:
@@ -644,7 +669,7 @@ class Decryptor:
         return True
 
     def _verify_ft_reassoc(self, link: Link, body) -> None:
-        """Check the FTE MIC of an FT Reassociation Request (seq 5) against the pending FT PTKs."""
+        """Check the FTE MIC of an FT Reassociation Request (seq 5, 13.8.4) against the pending FT PTKs."""
         rsne = mde = fte_elem = None
         for e in body.elements:
             if e.id == elements.ElementID.RSN:
@@ -655,22 +680,22 @@ class Decryptor:
                 fte_elem = e
         if rsne is None or mde is None or fte_elem is None:
             return
-        mic_len = link.akm.mic_len if link.akm is not None else 16
-        fte_raw = elements.encode_elements([fte_elem])
-        mic = fte_raw[4:4 + mic_len]
-        zeroed = fte_raw[:4] + bytes(mic_len) + fte_raw[4 + mic_len:]
         link.messages["FT-Reassoc"] += 1
+        # The request names the SSID: derive again in case FT authentication came before we knew it.
+        if link.ft.snonce is not None:
+            self._derive_ft(link, link.ft.anonce, link.ft.snonce, m2=None)
+        akm = link.akm if link.akm is not None and link.akm.is_ft else AKM.FT_PSK
+        rsne_raw, mde_raw = elements.encode_elements([rsne]), elements.encode_elements([mde])
+        fte_raw = elements.encode_elements([fte_elem])
         for p in list(link.pending):
             try:
-                want = ft_mic(p.ptk.kck, link.spa, link.aa, 5, elements.encode_elements([rsne]),
-                              elements.encode_elements([mde]), zeroed, akm=link.akm or AKM.FT_PSK)
+                verify_ft_mic(p.ptk.kck, link.spa, link.aa, 5, rsne_raw, mde_raw, fte_raw, akm=akm)
             except CryptoError:
                 continue
-            if want[:mic_len] == mic:
-                link.mic_checked += 1
-                link.mic_verified += 1
-                self._install_ptk(link, p)
-                return
+            link.mic_checked += 1
+            link.mic_verified += 1
+            self._install_ptk(link, p)
+            return
         if link.pending and self._pmk_candidates(link):
             link.mic_checked += 1
             link.mic_failed += 1

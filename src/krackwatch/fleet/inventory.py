@@ -1,8 +1,8 @@
 """Fleet inventory import and export: CSV, JSON and CycloneDX 1.6 ``device`` components.
 
 Reading never stops at a bad entry: every good entry becomes a ``Device``, every bad one an ``InvalidRow``
-that names the line and the field. Only a file that is not an inventory at all (unreadable, binary, not JSON, no
-``name`` column) raises one ``InputError`` naming the file.
+that names the line and the field. Only a file that is not an inventory at all (unreadable, binary, not JSON,
+no ``name`` column) raises one ``InputError`` naming the file.
 
 CSV: the first non-blank line is the header, matched case-insensitively (``_FIELD_SYNONYMS``); other columns
 are kept as ``Device.attributes``. The delimiter is whichever of ``,`` ``;`` TAB occurs most in the header.

@@ -1,0 +1,48 @@
+"""Entry point: assemble the command groups on the Typer app and map errors to exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from krackwatch.cli import capture as _capture  # noqa: F401 - registers info and decrypt
+from krackwatch.cli.advisories import app as advisories_app
+from krackwatch.cli.app import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    app,
+    stderr_console,
+)
+
+app.add_typer(advisories_app, name="advisories", help="The bundled KRACK advisory knowledge base.")
+
+
+def main() -> None:
+    """Console-script entry point: exit codes per DESIGN.md, never a traceback for user errors."""
+    import click
+
+    try:
+        rc = app(standalone_mode=False)
+    except click.exceptions.Abort:
+        stderr_console().print("krackwatch: interrupted", markup=False)
+        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt:
+        stderr_console().print("krackwatch: interrupted", markup=False)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
+    except BrokenPipeError:
+        sys.exit(EXIT_OK)
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, exit 5
+        if os.environ.get("KRACKWATCH_DEBUG"):
+            raise
+        stderr_console().print(
+            f"krackwatch: internal error: {type(exc).__name__}: {exc} (set KRACKWATCH_DEBUG=1 for a traceback)",
+            markup=False,
+            highlight=False,
+        )
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(rc if isinstance(rc, int) else EXIT_OK)
