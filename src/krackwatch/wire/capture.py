@@ -785,6 +785,9 @@ def _tsresol_option(tsresol: int) -> int:
     raise EncodeError(f"pcapng: if_tsresol must be a power of 10 or of 2, not {tsresol}")
 
 
+_PADDING = (b"", b"\x00", b"\x00\x00", b"\x00\x00\x00")  # by pad length
+
+
 class PcapngWriter(_Writer):
     """Write a pcapng file: one section, interfaces added as needed, EPBs with optional comments."""
 
@@ -800,6 +803,7 @@ class PcapngWriter(_Writer):
         self._order = order = _byteorder(byteorder)
         self._interfaces: list[tuple[int, int]] = []  # (tsresol, snaplen)
         self._epb = struct.Struct(order + "IIIIIII")
+        self._u32 = struct.Struct(order + "I")
         options = b""
         if comment:
             options += _option(order, _OPT_COMMENT, comment.encode())
@@ -838,22 +842,36 @@ class PcapngWriter(_Writer):
         comments: tuple[str, ...] | list[str] = (),
     ) -> None:
         """Append an Enhanced Packet Block (timestamp rounded down to the interface's resolution)."""
-        if not 0 <= interface < len(self._interfaces):
+        try:
+            tsresol, snaplen = self._interfaces[interface]
+        except (IndexError, TypeError):
+            raise EncodeError(f"pcapng: interface {interface} was not added") from None
+        if interface < 0:
             raise EncodeError(f"pcapng: interface {interface} was not added")
-        tsresol, snaplen = self._interfaces[interface]
-        if snaplen and len(data) > snaplen:
-            raise EncodeError(f"pcapng: {len(data)}-octet record exceeds snaplen {snaplen}")
-        origlen = len(data) if origlen is None else origlen
-        if origlen < len(data) or origlen >= 1 << 32:
+        n = len(data)
+        if snaplen and n > snaplen:
+            raise EncodeError(f"pcapng: {n}-octet record exceeds snaplen {snaplen}")
+        if origlen is None:
+            origlen = n
+        elif origlen < n or origlen >= 1 << 32:
             raise EncodeError(f"pcapng: original length {origlen} is smaller than the data or too large")
-        ticks = ts_ns * tsresol // _NS
+        ticks = ts_ns if tsresol == _NS else ts_ns * tsresol // _NS
         if not 0 <= ticks < 1 << 64:
             raise EncodeError(f"pcapng: timestamp {ts_ns} ns not representable")
-        order = self._order
-        options = b"".join(_option(order, _OPT_COMMENT, c.encode()) for c in comments)
-        if options:
-            options += bytes(4)
-        pad = bytes(-len(data) % 4)
-        total = 32 + len(data) + len(pad) + len(options)
-        head = self._epb.pack(_EPB, total, interface, ticks >> 32, ticks & 0xFFFFFFFF, len(data), origlen)
-        self._fileobj.write(b"".join((head, data, pad, options, struct.pack(order + "I", total))))
+        pad = _PADDING[-n % 4]
+        if comments:
+            order = self._order
+            options = b"".join(_option(order, _OPT_COMMENT, c.encode()) for c in comments) + bytes(4)
+            total = 32 + n + len(pad) + len(options)
+        else:
+            options = b""
+            total = 32 + n + len(pad)
+        self._fileobj.write(
+            b"".join((
+                self._epb.pack(_EPB, total, interface, ticks >> 32, ticks & 0xFFFFFFFF, n, origlen),
+                data,
+                pad,
+                options,
+                self._u32.pack(total),
+            ))
+        )
