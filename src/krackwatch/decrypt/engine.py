@@ -12,10 +12,10 @@ slices, and only handshake and management frames are decoded into dataclasses.
 from __future__ import annotations
 
 import zlib
-from zlib import crc32 as _crc32
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
+from zlib import crc32 as _crc32
 
 from krackwatch.crypto.ccmp import CCMP
 from krackwatch.crypto.errors import CryptoError, DecryptionError
@@ -296,7 +296,7 @@ class Decryptor:
             elif self.keys.tks:
                 slots.extend(self._tk_slots())
         if not slots:
-            reason = "no GTK known for key id %d" % key_id if group else "no PTK known for this link"
+            reason = f"no GTK known for key id {key_id}" if group else "no PTK known for this link"
             if link is not None:
                 link.counts[Outcome.NO_KEY] += 1
             return FrameResult(Outcome.NO_KEY, reason=reason, group=group)
@@ -554,23 +554,9 @@ class Decryptor:
 
     # ------------------------------------------------------------------ keys
     def _ssids(self, link: Link) -> list[bytes]:
-        """SSIDs a link may belong to: its own (association request), its BSS's (beacons) and, for FT, those
-        of the other links in its mobility domain: a roam target's beacons are often not in the capture,
-        and a mobility domain lies within one ESS, so it shares the SSID (802.11-2020 13.2)."""
-        out: list[bytes] = []
+        """SSIDs a link may belong to: its own (from the (re)association request) and its BSS's (beacons)."""
         net = self.networks.get(link.aa) if link.aa is not None else None
-        for s in (link.ssid, net.ssid if net else None):
-            if s and s not in out:
-                out.append(s)
-        if link.ft.mdid is not None:
-            for other in self.links.values():
-                if other is link or other.ft.mdid != link.ft.mdid:
-                    continue
-                onet = self.networks.get(other.aa) if other.aa is not None else None
-                for s in (other.ssid, onet.ssid if onet else None):
-                    if s and s not in out:
-                        out.append(s)
-        return out
+        return list(dict.fromkeys(s for s in (link.ssid, net.ssid if net else None) if s))
 
     def _pmk_candidates(self, link: Link) -> list[tuple[bytes, bytes | None]]:
         """(PMK, SSID) pairs to try for a link: every passphrase under its own SSID and under the SSIDs known
@@ -681,7 +667,8 @@ class Decryptor:
         if rsne is None or mde is None or fte_elem is None:
             return
         link.messages["FT-Reassoc"] += 1
-        # The request names the SSID: derive again in case FT authentication came before we knew it.
+        # The request names the SSID: derive again in case FT authentication came before we knew it (the
+        # target AP's beacons are often not in the capture, e.g. when it is filtered on the station).
         if link.ft.snonce is not None:
             self._derive_ft(link, link.ft.anonce, link.ft.snonce, m2=None)
         akm = link.akm if link.akm is not None and link.akm.is_ft else AKM.FT_PSK
@@ -823,9 +810,8 @@ class Decryptor:
             self._hs_add(hs, "M4")
             if self.decrypt_enabled:
                 self._m4(link, raw, dv, mic_len)
-        elif msg == eapol.HandshakeMessage.GROUP_M1:
-            if self.decrypt_enabled:
-                self._group_m1(link, key, raw, dv, mic_len)
+        elif msg == eapol.HandshakeMessage.GROUP_M1 and self.decrypt_enabled:
+            self._group_m1(link, key, raw, dv, mic_len)
 
     def _hs_add(self, hs: _Handshake, name: str) -> None:
         hs.messages.append(name)
@@ -847,7 +833,7 @@ class Decryptor:
         anonce = key.nonce
         # M1 may be missing: take the ANonce from M3 and the SNonce from the latest M2.
         if not any(p.anonce == anonce for p in link.pending) and link.m2_seen:
-            rc, snonce, m2raw, m2dv = link.m2_seen[0]
+            _, snonce, m2raw, m2dv = link.m2_seen[0]
             self._derive(link, anonce, snonce, m2raw, m2dv, mic_len)
         candidates = [p for p in link.pending if p.anonce == anonce]
         candidates += [PendingPTK(anonce, b"", p, link.pairwise or Cipher.CCMP128) for p in link.ptk_objs]
@@ -970,8 +956,8 @@ def recompute_fcs(frame: bytes) -> bytes:
 
 __all__ = [
     "Decryptor",
-    "FrameResult",
     "FTContext",
+    "FrameResult",
     "LinkSummary",
     "MicStatus",
     "Outcome",
