@@ -26,11 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from krackwatch.crypto.ccmp import CCMP  # noqa: E402
-from krackwatch.decrypt import keys  # noqa: E402
-from krackwatch.decrypt.engine import Decryptor, Outcome  # noqa: E402
-from krackwatch.wire import dot11  # noqa: E402
-from krackwatch.wire.capture import PcapWriter, open_capture  # noqa: E402
+from krackwatch.crypto.ccmp import CCMP
+from krackwatch.decrypt import keys
+from krackwatch.decrypt.engine import Decryptor, Outcome
+from krackwatch.wire import dot11
+from krackwatch.wire.capture import PcapWriter, open_capture
 
 SOURCE = ROOT / "tests" / "data" / "captures" / "wpa2-psk-linksys.cap"
 SSID, PASSPHRASE = "linksys", "dictionary"

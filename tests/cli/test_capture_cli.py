@@ -9,14 +9,14 @@ import subprocess
 import sys
 
 import pytest
-
 from kwtest import CAPTURES, manifest, manifest_entry
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "krackwatch", *args], capture_output=True, text=True, env=full_env, timeout=300
+        [sys.executable, "-m", "krackwatch", *args], capture_output=True, text=True, env=full_env, timeout=300,
+        check=False,
     )
 
 

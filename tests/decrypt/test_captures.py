@@ -7,8 +7,8 @@ is a duplicate, FCS-bad frames are not counted.
 from __future__ import annotations
 
 import pytest
-
 from kwtest import manifest, manifest_entry
+
 from krackwatch.decrypt import keys
 from krackwatch.decrypt.run import analyse_capture
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-
 from kwtest import manifest, tool
+
 from krackwatch.decrypt import keys
 from krackwatch.decrypt.run import analyse_capture
 

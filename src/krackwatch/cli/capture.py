@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -81,24 +81,24 @@ def _collect_keys(
 def decrypt(
     capture: CaptureArg,
     passphrase: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--passphrase", "-p", envvar="KRACKWATCH_PASSPHRASE", show_envvar=True,
                      help="WPA passphrase (repeatable; pairs with --ssid in order)."),
     ] = None,
     ssid: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--ssid", "-s", envvar="KRACKWATCH_SSID", show_envvar=True,
                      help="SSID of the passphrase; learnt from beacons and probe responses when omitted."),
     ] = None,
-    pmk: Annotated[Optional[list[str]], typer.Option("--pmk", help="PMK in hex (repeatable).")] = None,
-    tk: Annotated[Optional[list[str]], typer.Option("--tk", help="Temporal key in hex (repeatable).")] = None,
-    wep_key: Annotated[Optional[list[str]], typer.Option("--wep-key", help="WEP key in hex (repeatable).")] = None,
+    pmk: Annotated[list[str] | None, typer.Option("--pmk", help="PMK in hex (repeatable).")] = None,
+    tk: Annotated[list[str] | None, typer.Option("--tk", help="Temporal key in hex (repeatable).")] = None,
+    wep_key: Annotated[list[str] | None, typer.Option("--wep-key", help="WEP key in hex (repeatable).")] = None,
     key: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--key", "-k", help="Wireshark key string: wpa-pwd:PASS:SSID, wpa-psk:HEX or tk:HEX."),
     ] = None,
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Write the decrypted capture here (pcapng).")
+        Path | None, typer.Option("--output", "-o", help="Write the decrypted capture here (pcapng).")
     ] = None,
     fmt: FormatOpt = OutputFormat.table,
     fcs: FcsOpt = FcsMode.auto,

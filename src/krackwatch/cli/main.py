@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from krackwatch.cli import assess as _assess  # noqa: F401 - registers assess and history
 from krackwatch.cli import capture as _capture  # noqa: F401 - registers info and decrypt
 from krackwatch.cli.advisories import app as advisories_app
 from krackwatch.cli.app import (
@@ -36,7 +37,7 @@ def main() -> None:
         sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
     except BrokenPipeError:
         sys.exit(EXIT_OK)
-    except Exception as exc:  # noqa: BLE001 - last resort: one line, exit 5
+    except Exception as exc:
         if os.environ.get("KRACKWATCH_DEBUG"):
             raise
         stderr_console().print(

@@ -38,7 +38,7 @@ class Cipher(IntEnum):
     WPA_WEP104 = selector(WPA_OUI, 5)
 
     @property
-    def canonical(self) -> "Cipher":
+    def canonical(self) -> Cipher:
         """The RSN equivalent of a WPA1 selector (WPA_TKIP -> TKIP)."""
         if (self.value >> 8) == WPA_OUI:
             return Cipher(selector(RSN_OUI, self.value & 0xFF))

@@ -52,7 +52,7 @@ class KeyRing:
     wep_keys: tuple[WepKey, ...] = ()
 
     @classmethod
-    def of(cls, specs: list[KeySpec] | tuple[KeySpec, ...]) -> "KeyRing":
+    def of(cls, specs: list[KeySpec] | tuple[KeySpec, ...]) -> KeyRing:
         return cls(
             passphrases=tuple(s for s in specs if isinstance(s, Passphrase)),
             pmks=tuple(s for s in specs if isinstance(s, Pmk)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rich.console import Group
 from rich.table import Table
@@ -19,7 +19,7 @@ DECRYPT_SCHEMA = "krackwatch.decrypt/1"
 def _iso(ts_ns: int | None) -> str | None:
     if ts_ns is None:
         return None
-    return datetime.fromtimestamp(ts_ns / 1e9, tz=timezone.utc).isoformat(timespec="microseconds")
+    return datetime.fromtimestamp(ts_ns / 1e9, tz=UTC).isoformat(timespec="microseconds")
 
 
 def _common(s: CaptureSummary) -> dict:

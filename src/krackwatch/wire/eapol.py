@@ -17,8 +17,7 @@ from typing import ClassVar
 
 from krackwatch.crypto.suites import RSN_OUI
 from krackwatch.wire.elements import Element
-from krackwatch.wire.errors import EncodeError
-from krackwatch.wire.errors import DecodeError
+from krackwatch.wire.errors import DecodeError, EncodeError
 
 __all__ = [
     "KDE",

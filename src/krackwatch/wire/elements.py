@@ -15,7 +15,7 @@ from enum import IntEnum, IntFlag
 from typing import ClassVar, Self
 
 from krackwatch.crypto.suites import AKM, Cipher, akm_or_int, cipher_or_int
-from krackwatch.wire.errors import DecodeError, EncodeError  # noqa: F401 - EncodeError re-exported
+from krackwatch.wire.errors import DecodeError, EncodeError
 
 __all__ = [
     "CSA",

@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from krackwatch.wire.errors import EncodeError
-from krackwatch.wire.errors import DecodeError
+from krackwatch.wire.errors import DecodeError, EncodeError
 
 __all__ = [
     "BRIDGE_TUNNEL_OUI",

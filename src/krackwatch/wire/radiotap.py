@@ -20,8 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from enum import IntEnum, IntFlag
 
-from krackwatch.wire.errors import EncodeError
-from krackwatch.wire.errors import DecodeError
+from krackwatch.wire.errors import DecodeError, EncodeError
 
 __all__ = [
     "AmpduStatus",

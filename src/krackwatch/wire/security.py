@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from krackwatch.wire.errors import EncodeError
-from krackwatch.wire.errors import DecodeError
+from krackwatch.wire.errors import DecodeError, EncodeError
 
 __all__ = [
     "EXT_IV",
