@@ -156,3 +156,9 @@ def test_hostile_ssid_is_escaped_in_table(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
     assert "\\x1b[31mEVIL[/]\\x07" in proc.stdout
+
+
+def test_bad_option_value_is_usage_error():
+    proc = run("info", str(CAPTURES / "wpa2.eapol.cap"), "--format", "yaml")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+import typer
+
 from krackwatch.cli import assess as _assess  # noqa: F401 - registers assess and history
 from krackwatch.cli import capture as _capture  # noqa: F401 - registers info and decrypt
 from krackwatch.cli.advisories import app as advisories_app
@@ -20,19 +22,19 @@ from krackwatch.cli.app import (
 app.add_typer(advisories_app, name="advisories", help="The bundled KRACK advisory knowledge base.")
 
 
+# Typer may bundle its own copy of click; take the exception classes from the one it actually uses.
+_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_Abort = typer.Abort
+
+
 def main() -> None:
     """Console-script entry point: exit codes per DESIGN.md, never a traceback for user errors."""
-    import click
-
     try:
         rc = app(standalone_mode=False)
-    except click.exceptions.Abort:
+    except (_Abort, KeyboardInterrupt):
         stderr_console().print("krackwatch: interrupted", markup=False)
         sys.exit(EXIT_INTERRUPTED)
-    except KeyboardInterrupt:
-        stderr_console().print("krackwatch: interrupted", markup=False)
-        sys.exit(EXIT_INTERRUPTED)
-    except click.ClickException as exc:
+    except _ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
     except BrokenPipeError:
