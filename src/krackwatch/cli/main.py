@@ -10,6 +10,7 @@ import typer
 from krackwatch.cli import assess as _assess  # noqa: F401 - registers assess and history
 from krackwatch.cli import capture as _capture  # noqa: F401 - registers info and decrypt
 from krackwatch.cli.advisories import app as advisories_app
+from krackwatch.cli.lab import app as lab_app
 from krackwatch.cli.app import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -20,6 +21,7 @@ from krackwatch.cli.app import (
 )
 
 app.add_typer(advisories_app, name="advisories", help="The bundled KRACK advisory knowledge base.")
+app.add_typer(lab_app, name="lab", help="Simulated KRACK lab: attack scenarios, the Table 1 matrix, active tests.")
 
 
 # Typer may bundle its own copy of click; take the exception classes from the one it actually uses.
