@@ -124,6 +124,9 @@ def run(
         out.print(f"capture: {output} ({doc['frames']} frames)", markup=False, highlight=False)
 
 
+_CELL = {"vulnerable": "VULN", "not_vulnerable": "ok", "not_applicable": "n/a"}
+
+
 @app.command("matrix")
 def matrix(seed: SeedOpt = 1, fmt: FormatOpt = OutputFormat.table) -> None:
     """Run every scenario against every profile (the fourway and group columns reproduce Table 1 of
@@ -135,16 +138,17 @@ def matrix(seed: SeedOpt = 1, fmt: FormatOpt = OutputFormat.table) -> None:
     if fmt == OutputFormat.json:
         _emit_json({"rows": [r.to_dict() for r in rows]})
         return
-    t = Table(title="KRACK lab matrix", title_justify="left")
-    t.add_column("profile")
+    t = Table(title="KRACK lab matrix", title_justify="left",
+              caption="VULN = the attack succeeded, ok = it failed, n/a = the scenario has no target here")
+    t.add_column("profile", no_wrap=True)
     names = list(SCENARIOS)
     for s in names:
-        t.add_column(s)
+        t.add_column(s, no_wrap=True)
     by_profile: dict[str, dict[str, Verdict]] = {}
     for r in rows:
         by_profile.setdefault(r.profile, {})[r.scenario] = r.verdict
     for p, cells in by_profile.items():
-        t.add_row(p, *(Text(cells[s].value.replace("_", " "), style=_STYLE[cells[s].value]) for s in names))
+        t.add_row(p, *(Text(_CELL[cells[s].value], style=_STYLE[cells[s].value]) for s in names))
     stdout_console().print(t)
 
 
