@@ -18,7 +18,7 @@ from contextlib import ExitStack, contextmanager
 from enum import Enum
 from importlib import resources
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -40,9 +40,11 @@ from krackwatch.errors import InputError, KrackwatchError
 from krackwatch.fleet.audit import Audit
 from krackwatch.fleet.inventory import iter_inventory
 from krackwatch.fleet.rules import Exposure, Severity
-from krackwatch.fleet.store import AuditStore, HistoryDiff, RunInfo, StoreError, default_url, open_store
 from krackwatch.report.audit import VERDICT_LABELS, AuditFormat, ReportMeta, ReportTail, writer_for
 from krackwatch.report.text import printable, terminal
+
+if TYPE_CHECKING:
+    from krackwatch.fleet.store import AuditStore, HistoryDiff, RunInfo
 
 DEMO_INVENTORY = "inventory.csv"
 
@@ -107,7 +109,7 @@ class LazyFile(io.TextIOBase):
 def _errors(output: LazyFile | None) -> Iterator[None]:
     try:
         yield
-    except (InputError, StoreError, KrackwatchError) as exc:
+    except (InputError, KrackwatchError) as exc:  # StoreError is a KrackwatchError
         if output is not None:
             output.discard()
         message = exc.describe() if isinstance(exc, InputError) else str(exc)
@@ -140,6 +142,8 @@ def _store(db: str | None, enabled: bool) -> AuditStore | None:
         if db:
             raise InputError("--db and --no-store exclude each other")
         return None
+    from krackwatch.fleet.store import default_url, open_store  # SQLAlchemy loads only when storing
+
     return open_store(db or default_url(user_data_dir(os.environ)))
 
 
@@ -291,6 +295,8 @@ def history(
 ) -> None:
     """What changed between assess runs: newly exposed, newly fixed, devices added or gone."""
     with _errors(None):
+        from krackwatch.fleet.store import default_url, open_store
+
         history_db = open_store(db or default_url(user_data_dir(os.environ)))
         try:
             if list_runs:
