@@ -72,3 +72,30 @@ def test_errors_are_one_line_exit_3():
         proc = run(*args)
         assert proc.returncode == 3, (args, proc.stderr)
         assert "Traceback" not in proc.stderr and proc.stderr.startswith("krackwatch: error:")
+
+
+def test_run_with_given_addresses(tmp_path):
+    """--ap-mac/--client-mac stage the attack between real devices' addresses (as the assess demo does)."""
+    from krackwatch.wire.capture import open_capture
+
+    out = tmp_path / "c.pcapng"
+    proc = subprocess.run(
+        [sys.executable, "-m", "krackwatch", "lab", "run", "fourway", "--profile", "android-6.0.1",
+         "--ap-mac", "88:dc:96:4a:10:02", "--client-mac", "64:1B:2F:20:00:04", "-o", str(out), "--format", "json"],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert (doc["ap"], doc["client"], doc["verdict"]) == ("88:dc:96:4a:10:02", "64:1b:2f:20:00:04", "vulnerable")
+    addrs = set()
+    for rec in open_capture(out):
+        hl = rec.data[2] | rec.data[3] << 8
+        addrs.add(rec.data[hl + 10:hl + 16].hex(":"))
+    assert {"88:dc:96:4a:10:02", "64:1b:2f:20:00:04"} <= addrs
+    assert not any(a.startswith("02:4b:57") for a in addrs)
+
+
+def test_run_rejects_group_address():
+    proc = subprocess.run([sys.executable, "-m", "krackwatch", "lab", "run", "fourway", "--profile", "patched",
+                           "--ap-mac", "ff:ff:ff:ff:ff:ff"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 3 and "group address" in proc.stderr and "Traceback" not in proc.stderr

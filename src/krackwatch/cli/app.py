@@ -45,7 +45,7 @@ def stdout_console() -> Console:
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True, no_color=_no_color(), highlight=False)
+    return Console(stderr=True, no_color=_no_color(), highlight=False, soft_wrap=True)  # one line per message
 
 
 def fail(message: str, code: int = EXIT_INPUT) -> typer.Exit:

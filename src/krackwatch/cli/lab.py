@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
@@ -87,6 +87,10 @@ def run(
     output: OutputOpt = None,
     cipher: CipherOpt = "ccmp",
     fmt: FormatOpt = OutputFormat.table,
+    ap_mac: Annotated[Optional[str], typer.Option("--ap-mac", help="The AP's address (client-side scenarios).")] = None,
+    client_mac: Annotated[
+        Optional[str], typer.Option("--client-mac", help="The client's address (client-side scenarios).")
+    ] = None,
 ) -> None:
     """Run one attack scenario against one profile and show what the attacker achieved."""
     with user_errors():
@@ -94,7 +98,9 @@ def run(
         get_profile(profile)
         if cipher.lower() not in CIPHERS:
             raise InputError(f"unknown cipher {cipher!r}; valid: {', '.join(CIPHERS)}")
-        result = run_scenario(scenario, profile, seed=seed, cipher=cipher, record=output is not None)
+        macs = {name: _mac(value, option) for name, value, option in
+                (("ap_mac", ap_mac, "--ap-mac"), ("client_mac", client_mac, "--client-mac")) if value}
+        result = run_scenario(scenario, profile, seed=seed, cipher=cipher, record=output is not None, **macs)
         if output is not None:
             _write_capture(result.frames, output, f"krackwatch lab run {scenario} --profile {profile} --seed {seed}")
     doc = result.to_dict()
@@ -122,6 +128,19 @@ def run(
         out.print(f"  plaintext: {sample}", markup=False, highlight=False)
     if output is not None:
         out.print(f"capture: {output} ({doc['frames']} frames)", markup=False, highlight=False)
+
+
+def _mac(text: str, option: str) -> bytes:
+    """A unicast MAC address given on the command line."""
+    from krackwatch.fleet.oui import normalize_mac
+
+    norm = normalize_mac(text)
+    if norm is None:
+        raise InputError(f"{option} {text!r} is not a MAC address")
+    mac = bytes.fromhex(norm.replace(":", ""))
+    if mac[0] & 1:
+        raise InputError(f"{option} {text!r} is a group address, not a station's")
+    return mac
 
 
 _CELL = {"vulnerable": "VULN", "not_vulnerable": "ok", "not_applicable": "n/a"}

@@ -38,15 +38,15 @@ from krackwatch.lab.hosts import Network
 from krackwatch.lab.mitm import Action, ChannelMitm, Direction, Intercept
 from krackwatch.lab.packets import LLC_SNAP, EtherType, icmp_echo, ip_text, ipv4, parse_ipv4
 from krackwatch.lab.stations import AccessPoint, Client
-from krackwatch.lab.world import NetConfig, World
+from krackwatch.lab.world import DEFAULT_AP_MAC, DEFAULT_VICTIM_MAC, NetConfig, World
 from krackwatch.protocol.ft import FTConfig
 from krackwatch.protocol.profile import Profile
 
 __all__ = ["AP2_MAC", "AP_MAC", "VICTIM_MAC", "Lab", "Outcome"]
 
-AP_MAC = bytes.fromhex("024b57000001")
+AP_MAC = DEFAULT_AP_MAC  # defaults; a run's own addresses are in its NetConfig
 AP2_MAC = bytes.fromhex("024b57000002")
-VICTIM_MAC = bytes.fromhex("024b57001001")
+VICTIM_MAC = DEFAULT_VICTIM_MAC
 REAL_CHANNEL = 6
 _WORDS = ("orchid", "falcon", "harbor", "lantern", "meadow", "quartz", "saffron", "tundra", "velvet", "willow")
 
@@ -91,10 +91,12 @@ class Lab:
         self.world = World(seed, net, record=record)
         w = self.world
         self.password = lab_password(seed)
-        self.ap = AccessPoint(w, name="ap", bssid=AP_MAC, channel=REAL_CHANNEL, profile=ap_profile)
+        self.ap_mac = net.ap_mac
+        self.victim_mac = net.victim_mac
+        self.ap = AccessPoint(w, name="ap", bssid=net.ap_mac, channel=REAL_CHANNEL, profile=ap_profile)
         self.network = Network(w.loop, w.rng("network"), self.ap.send_msdu, lan=net.lan)
         self.ap.network = self.network
-        self.victim = Client(w, name="victim", mac=VICTIM_MAC, profile=victim_profile, bssid=AP_MAC,
+        self.victim = Client(w, name="victim", mac=net.victim_mac, profile=victim_profile, bssid=net.ap_mac,
                              channel=REAL_CHANNEL, password=self.password)
         self.connections = 0
 
@@ -136,7 +138,7 @@ class MitmAttack:
 
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
-        self.mitm = ChannelMitm(lab.world, ap=AP_MAC, victim=VICTIM_MAC, real_channel=REAL_CHANNEL)
+        self.mitm = ChannelMitm(lab.world, ap=lab.ap_mac, victim=lab.victim_mac, real_channel=REAL_CHANNEL)
         self.mitm.observers.append(self._observe)
         self.mitm.policy = self._policy
         self.phase = "setup"
@@ -220,8 +222,8 @@ class MitmAttack:
         messages (fixed by the MAC), DHCP client messages, and predicted EAPOL-Key messages
         (``eapol``: MSDU length -> EAPOL frame). A wrong guess is discarded by the recovery."""
         tkip = self.cipher.canonical is Cipher.TKIP
-        fixed = ipv6_templates(VICTIM_MAC, tkip=tkip)
-        dhcp = dhcp_client_template(VICTIM_MAC, tkip=tkip)
+        fixed = ipv6_templates(self.lab.victim_mac, tkip=tkip)
+        dhcp = dhcp_client_template(self.lab.victim_mac, tkip=tkip)
         eapol_t = {n: eapol_template("EAPOL-Key", e, tkip=tkip) for n, e in eapol.items()}
         out: dict[int, list[Template]] = {}
         for k, (i, s) in enumerate(frames):
@@ -285,7 +287,7 @@ class MitmAttack:
         src_ip = victim_ip or _victim_ip(parts) or bytes(4)
         msdu = LLC_SNAP + EtherType.IPV4.to_bytes(2, "big") + ipv4(
             src_ip, lan.gateway_ip, 1, icmp_echo(0x4B57, 1, b"forged-by-KRACK!"), ident=0x4B57)
-        header = data_frame(0x4100, AP_MAC, VICTIM_MAC, lan.gateway_mac, 0x7FF, b"")  # ToDS, Protected
+        header = data_frame(0x4100, self.lab.ap_mac, self.lab.victim_mac, lan.gateway_mac, 0x7FF, b"")  # ToDS, Protected
         # A carrier is a frame the AP never saw, at a PN above what it saw, whose plaintext (recovered,
         # or known outright like the held encrypted msg 4) gives the keystream.
         known = {k: parts[k] if k in parts else templates[k][0].partial() for k in set(parts) | set(templates)}
@@ -394,7 +396,7 @@ class ZeroKeyNetwork:
         if dst[0] & 1:
             return  # no GTK: the attacker cannot send group-addressed frames
         self._seq = (self._seq + 1) & 0xFFF
-        hdr = data_frame(FC_FROMDS, dst, AP_MAC, src, self._seq, b"")
+        hdr = data_frame(FC_FROMDS, dst, self.attack.lab.ap_mac, src, self._seq, b"")
         frame = self.tx.protect(hdr, LLC_SNAP + ethertype.to_bytes(2, "big") + payload)
         self.attack.mitm.inject(frame, Direction.TO_VICTIM, "attacker: answers the victim under the all-zero TK")
 
@@ -404,7 +406,7 @@ class ZeroKeyNetwork:
             return
         ethertype = msdu[6] << 8 | msdu[7]
         if ethertype != EtherType.EAPOL:
-            self.network.receive(VICTIM_MAC, frame[16:22], ethertype, msdu[8:])
+            self.network.receive(self.attack.lab.victim_mac, frame[16:22], ethertype, msdu[8:])
 
 
 class FourWayAttack(MitmAttack):

@@ -28,7 +28,6 @@ from krackwatch.crypto import AKM, Cipher
 from krackwatch.errors import InputError
 from krackwatch.lab.attacks import (
     AP2_MAC,
-    AP_MAC,
     VICTIM_MAC,
     BroadcastReplay,
     EncryptedRekeyRace,
@@ -243,9 +242,9 @@ class RunResult:
             "ssid": self.net.ssid.decode("utf-8", "replace"),
             "passphrase": self.net.passphrase,
             "cipher": self.net.pairwise.label,
-            "ap": (AP2_MAC if self.scenario.target is Role.AP else AP_MAC).hex(":"),
-            "client": VICTIM_MAC.hex(":"),
-            "victim": (AP2_MAC if self.scenario.target is Role.AP else VICTIM_MAC).hex(":"),
+            "ap": (AP2_MAC if self.scenario.target is Role.AP else self.net.ap_mac).hex(":"),
+            "client": (VICTIM_MAC if self.scenario.target is Role.AP else self.net.victim_mac).hex(":"),
+            "victim": (AP2_MAC if self.scenario.target is Role.AP else self.net.victim_mac).hex(":"),
             "variant": o.variant if o is not None else None,
             "achieved": list(o.achieved) if o is not None else [],
             "evidence": list(o.evidence) if o is not None else [],
@@ -281,11 +280,20 @@ def applicable(scenario: Scenario, profile: Profile) -> bool:
 
 
 def run_scenario(scenario: str | Scenario, profile: str | Profile, *, seed: int = 1,
-                 cipher: Cipher | str = Cipher.CCMP128, record: bool = True) -> RunResult:
-    """Run one scenario against one profile (see the module docstring for the verdict rule)."""
+                 cipher: Cipher | str = Cipher.CCMP128, record: bool = True,
+                 ap_mac: bytes | None = None, client_mac: bytes | None = None) -> RunResult:
+    """Run one scenario against one profile (see the module docstring for the verdict rule).
+
+    ``ap_mac`` / ``client_mac`` replace the default (locally administered) addresses of the AP and the
+    client of the client-side scenarios, e.g. to stage a capture with a real device's address.
+    """
     sc = get_scenario(scenario) if isinstance(scenario, str) else scenario
     prof = get_profile(profile) if isinstance(profile, str) else profile
     net = _net(cipher)
+    if ap_mac is not None:
+        net = replace(net, ap_mac=bytes(ap_mac))
+    if client_mac is not None:
+        net = replace(net, victim_mac=bytes(client_mac))
     t0 = time.perf_counter()
     if not applicable(sc, prof):
         side = "an access point" if sc.target is Role.AP else "a client"

@@ -13,6 +13,11 @@ from krackwatch.lab.sim import Air, EventLoop
 __all__ = ["NetConfig", "World"]
 
 
+# Default addresses of the lab's AP and client: locally administered, so never a real vendor's.
+DEFAULT_AP_MAC = bytes.fromhex("024b57000001")
+DEFAULT_VICTIM_MAC = bytes.fromhex("024b57001001")
+
+
 @dataclass(frozen=True, slots=True)
 class NetConfig:
     """The WLAN every station of a run shares: SSID, passphrase, suites, PMF and FT settings."""
@@ -25,6 +30,9 @@ class NetConfig:
     pmf: bool = False
     mdid: bytes = b"\x4b\x57"
     lan: LanConfig = field(default_factory=LanConfig)
+    # Addresses of the attacked pair (locally administered by default; a demo may use a real device's).
+    ap_mac: bytes = DEFAULT_AP_MAC
+    victim_mac: bytes = DEFAULT_VICTIM_MAC
 
     @property
     def pmk(self) -> bytes:
