@@ -20,19 +20,23 @@ from krackwatch.cli.app import (
     stdout_console,
     user_errors,
 )
-from krackwatch.decrypt import keys as keymod
+from krackwatch.cli.options import (
+    CaptureArg,
+    FcsOpt,
+    KeyOpt,
+    PassphraseOpt,
+    PmkOpt,
+    ProgressOpt,
+    SsidOpt,
+    TkOpt,
+    WepKeyOpt,
+    collect_keys,
+)
 from krackwatch.decrypt.run import analyse_capture
 from krackwatch.errors import InputError
 from krackwatch.report import capture as render
 
-CaptureArg = Annotated[Path, typer.Argument(help="A pcap or pcapng capture (gzip-compressed allowed).",
-                                            show_default=False)]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
-FcsOpt = Annotated[
-    FcsMode,
-    typer.Option("--fcs", help="FCS handling: auto checks the CRC; yes/no force it; flag trusts the header."),
-]
-ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")]
 
 
 @app.command()
@@ -54,49 +58,18 @@ def info(
         raise typer.Exit(EXIT_INPUT)
 
 
-def _collect_keys(
-    passphrases: list[str],
-    ssids: list[str],
-    pmks: list[str],
-    tks: list[str],
-    wep_keys: list[str],
-    key_strings: list[str],
-) -> keymod.KeyRing:
-    specs: list[keymod.KeySpec] = []
-    if ssids and not passphrases:
-        raise InputError("--ssid needs a --passphrase")
-    if ssids and len(ssids) not in (1, len(passphrases)):
-        raise InputError("give one --ssid for all passphrases, or one per --passphrase")
-    for i, p in enumerate(passphrases):
-        ssid = ssids[i] if len(ssids) == len(passphrases) else (ssids[0] if ssids else None)
-        specs.append(keymod.passphrase(p, ssid))
-    specs += [keymod.pmk(v) for v in pmks]
-    specs += [keymod.temporal_key(v) for v in tks]
-    specs += [keymod.wep_key(v) for v in wep_keys]
-    specs += [keymod.parse_wireshark_key(v) for v in key_strings]
-    return keymod.KeyRing.of(specs)
+_collect_keys = collect_keys  # the name earlier code used
 
 
 @app.command()
 def decrypt(
     capture: CaptureArg,
-    passphrase: Annotated[
-        list[str] | None,
-        typer.Option("--passphrase", "-p", envvar="KRACKWATCH_PASSPHRASE", show_envvar=True,
-                     help="WPA passphrase (repeatable; pairs with --ssid in order)."),
-    ] = None,
-    ssid: Annotated[
-        list[str] | None,
-        typer.Option("--ssid", "-s", envvar="KRACKWATCH_SSID", show_envvar=True,
-                     help="SSID of the passphrase; learnt from beacons and probe responses when omitted."),
-    ] = None,
-    pmk: Annotated[list[str] | None, typer.Option("--pmk", help="PMK in hex (repeatable).")] = None,
-    tk: Annotated[list[str] | None, typer.Option("--tk", help="Temporal key in hex (repeatable).")] = None,
-    wep_key: Annotated[list[str] | None, typer.Option("--wep-key", help="WEP key in hex (repeatable).")] = None,
-    key: Annotated[
-        list[str] | None,
-        typer.Option("--key", "-k", help="Wireshark key string: wpa-pwd:PASS:SSID, wpa-psk:HEX or tk:HEX."),
-    ] = None,
+    passphrase: PassphraseOpt = None,
+    ssid: SsidOpt = None,
+    pmk: PmkOpt = None,
+    tk: TkOpt = None,
+    wep_key: WepKeyOpt = None,
+    key: KeyOpt = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the decrypted capture here (pcapng).")
     ] = None,
@@ -106,7 +79,7 @@ def decrypt(
 ) -> None:
     """Decrypt WPA/WPA2 (CCMP, GCMP, TKIP) and WEP traffic with the keys given."""
     with user_errors():
-        keyring = _collect_keys(passphrase or [], ssid or [], pmk or [], tk or [], wep_key or [], key or [])
+        keyring = collect_keys(passphrase or [], ssid or [], pmk or [], tk or [], wep_key or [], key or [])
         if not keyring:
             raise fail("no key given: use --passphrase (with --ssid), --pmk, --tk, --wep-key or --key", 2)
         out_file = None

@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from krackwatch.cli import analyze as _analyze  # noqa: F401 - registers analyze
 from krackwatch.cli import assess as _assess  # noqa: F401 - registers assess and history
 from krackwatch.cli import capture as _capture  # noqa: F401 - registers info and decrypt
 from krackwatch.cli.advisories import app as advisories_app

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from zlib import crc32 as _crc32
@@ -137,9 +138,14 @@ class Decryptor:
         self._handshakes: dict[bytes, list[_Handshake]] = {}
         self._user_tks: list[KeySlot] | None = None
         self._last_seq: dict[tuple[bytes, int], int] = {}
-        # Hot path: (A1 || A2) -> (decrypt callable, link, group) of the key that last worked for that
-        # address pair. Cleared whenever a key is installed, so it never outlives the key it caches.
-        self._fast: dict[bytes, tuple[object, Link | None, bool]] = {}
+        # Hot path: (A1 || A2) -> (decrypt callable, link, group, key slot) of the key that last worked for
+        # that address pair. Cleared whenever a key is installed, so it never outlives the key it caches.
+        self._fast: dict[bytes, tuple[object, Link | None, bool, KeySlot]] = {}
+        # Observers (krackwatch.detect): the key slot that decrypted the last DECRYPTED/DUPLICATE frame, and
+        # a callback for every group key delivered (kind "GTK"/"IGTK", link, key id, key, IPN or None), also
+        # when it equals the key already in use (a reinstallation attempt is exactly that).
+        self.last_slot: KeySlot | None = None
+        self.on_group_key: Callable[[str, Link, int, bytes, int | None], None] | None = None
         self._plain = FrameResult(Outcome.PLAINTEXT)
         self._hl = 0
         self._has_fcs = False
@@ -220,6 +226,7 @@ class Decryptor:
             return None  # the cached key no longer fits: the full path tries every key
         self._hl = hl
         self._has_fcs = crc_ok
+        self.last_slot = fast[3]
         return self._decrypted(frame, hlen, fc1, plaintext, fast[2], fast[1], False)
 
     def _count(self, result: FrameResult) -> FrameResult:
@@ -320,7 +327,8 @@ class Decryptor:
         if link is not None and used.label == "pending":
             self._promote_pending(link, used)
         if not mgmt and used.cipher.canonical in _AEAD_CIPHERS:
-            self._fast[frame[4:16]] = (used.engine.decrypt_frame, link, group)
+            self._fast[frame[4:16]] = (used.engine.decrypt_frame, link, group, used)
+        self.last_slot = used
         return self._decrypted(frame, hlen, fc1, plaintext, group, link, mgmt)
 
     def _decrypted(self, frame: bytes, hlen: int, fc1: int, plaintext: bytes, group: bool, link: Link | None,
@@ -703,6 +711,7 @@ class Decryptor:
         except CryptoError:
             link.notes.append(f"frame {self.frame_no}: FT GTK subelement does not unwrap")
             return
+        self._observe_group_key("GTK", link, gtk.key_id, plain[: gtk.key_length], None)
         self._install_gtk(link, gtk.key_id, plain[: gtk.key_length])
 
     def _install_ptk(self, link: Link, pending: PendingPTK) -> None:
@@ -876,9 +885,15 @@ class Decryptor:
                 link.group = info.group_cipher.canonical
         for item in items:
             if isinstance(item, eapol.GtkKDE):
+                self._observe_group_key("GTK", link, item.key_id, item.gtk, None)
                 self._install_gtk(link, item.key_id, item.gtk)
             elif isinstance(item, eapol.IgtkKDE) and link.aa is not None:
+                self._observe_group_key("IGTK", link, item.key_id, item.igtk, item.ipn)
                 self._network(link.aa).igtks[item.key_id] = item.igtk
+
+    def _observe_group_key(self, kind: str, link: Link, key_id: int, key: bytes, ipn: int | None) -> None:
+        if self.on_group_key is not None:
+            self.on_group_key(kind, link, key_id, key, ipn)
 
     def _m4(self, link: Link, raw: bytes, dv: int, mic_len: int) -> None:
         akm = self._akm(link, dv)
@@ -905,6 +920,7 @@ class Decryptor:
             if key.descriptor_type == 254:
                 # WPA1: the key data is the bare GTK; its index is in Key Information bits 4-5.
                 gtk_len = key.key_length or len(data)
+                self._observe_group_key("GTK", link, (key.key_info >> 4) & 0x03, data[:gtk_len], None)
                 self._install_gtk(link, (key.key_info >> 4) & 0x03, data[:gtk_len])
             else:
                 try:
