@@ -169,3 +169,58 @@ def test_history_reports_what_changed(home, tmp_path) -> None:
     since = json.loads(run(home, "history", "--since", "2", "--format", "json").stdout)
     assert since["newly_exposed"] == [] and since["added"] == []
     assert run(home, "history", "--since", "99").returncode == 3
+
+
+# ---------------------------------------------------------------------------------------- evidence from the air
+DEMO_CAPTURE = DEMO.with_name("demo-capture.pcapng")
+CAPTURES = Path(__file__).resolve().parents[1] / "data" / "captures"
+
+
+def test_demo_capture_shows_the_lab_handset_reinstalling(home) -> None:
+    """--demo brings a lab capture; the handset it shows reinstalling is exposed whatever its advisory says."""
+    proc = run(home, "assess", "--demo", "--format", "json", "--no-store")
+    assert proc.returncode == 1, proc.stderr
+    devices = {d["name"]: d for d in json.loads(proc.stdout)["devices"]}
+    handset = devices["lab-android-01"]
+    assert handset["verdict"] == "exposed"
+    assert "observed on the air" in handset["reason"] and "demo-capture.pcapng" in handset["reason"]
+    assert "CVE-2017-13077" in handset["cves"]
+    # Only the device the capture incriminates is decided by evidence.
+    assert sum("observed on the air" in d["reason"] for d in devices.values()) == 1
+    assert "2 stations on the air (1 seen reinstalling keys)" in proc.stderr
+
+
+def test_demo_capture_is_reproducible_from_the_lab(tmp_path) -> None:
+    """The bundled capture is exactly what the documented lab command produces (data/demo/README.md)."""
+    out = tmp_path / "again.pcapng"
+    proc = subprocess.run(
+        [sys.executable, "-m", "krackwatch", "lab", "run", "fourway", "--profile", "android-6.0.1", "--seed", "1",
+         "--ap-mac", "88:dc:96:4a:10:02", "--client-mac", "64:1b:2f:20:00:04", "-o", str(out)],
+        capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes() == DEMO_CAPTURE.read_bytes()
+
+
+def test_capture_stations_missing_from_inventory_are_listed_with_oui_vendor(home, tmp_path) -> None:
+    """A real capture (wpa-Induction: AP 00:0c:41:82:b2:55, STA 00:0d:93:82:36:3a) against an inventory that
+    lists neither: both come back as unlisted with the vendor their IEEE prefix is registered to."""
+    inv = inventory(tmp_path / "inv.csv", [["cam", "Axis Communications", "M1065-LW", "8.40.1",
+                                            "ac:cc:8e:10:00:04", "HQ", "camera", ""]])
+    proc = run(home, "assess", "-i", str(inv), "--capture", str(CAPTURES / "wpa-Induction.pcap"),
+               "--format", "json", "--no-store")
+    assert proc.returncode in (0, 1), proc.stderr
+    unlisted = {u["mac"]: u for u in json.loads(proc.stdout)["unlisted"]}
+    assert set(unlisted) == {"00:0c:41:82:b2:55", "00:0d:93:82:36:3a"}
+    from krackwatch.fleet import oui
+
+    for mac, u in unlisted.items():
+        assert u["vendor"] == oui.lookup(mac).organization and u["vendor"]
+    # A real, benign capture makes nobody exposed on evidence.
+    assert not any("observed on the air" in d["reason"] for d in json.loads(proc.stdout)["devices"])
+
+
+def test_bad_capture_is_an_input_error(home, tmp_path) -> None:
+    bogus = tmp_path / "not.pcap"
+    bogus.write_text("not a capture")
+    proc = run(home, "assess", "--demo", "--capture", str(bogus), "--no-store")
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr and "not.pcap" in proc.stderr

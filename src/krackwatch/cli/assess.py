@@ -37,7 +37,10 @@ from krackwatch.cli.app import (
     stdout_console,
 )
 from krackwatch.errors import InputError, KrackwatchError
+from krackwatch.cli.options import KeyOpt, PassphraseOpt, SsidOpt, collect_keys
 from krackwatch.fleet.audit import Audit
+from krackwatch.fleet.evidence import Evidence, FindingVerdict
+from krackwatch.fleet.evidence import Finding as EvidenceFinding
 from krackwatch.fleet.inventory import iter_inventory
 from krackwatch.fleet.rules import Exposure, Severity
 from krackwatch.report.audit import VERDICT_LABELS, AuditFormat, ReportMeta, ReportTail, writer_for
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
     from krackwatch.fleet.store import AuditStore, HistoryDiff, RunInfo
 
 DEMO_INVENTORY = "inventory.csv"
+DEMO_CAPTURE = "demo-capture.pcapng"  # krackwatch lab run fourway --profile android-6.0.1 (see data/demo/README.md)
 
 
 class FailOn(str, Enum):
@@ -137,6 +141,25 @@ def _kb_documents(kb: KnowledgeBase) -> tuple[str, ...]:
     return tuple(f"{d.id}@{d.version}" for d in kb.documents())
 
 
+def _evidence(captures: list[Path], keys) -> Evidence:
+    """Run the passive analysis over the captures and key its findings by station MAC."""
+    from krackwatch.advisories.kb import cve_id
+    from krackwatch.detect import analyse
+
+    analysis = analyse([str(p) for p in captures], keys or None)
+    for err in analysis.errors:
+        stderr_console().print(f"krackwatch: warning: {printable(err)}", markup=False, highlight=False)
+    source = ", ".join(Path(c).name for c in analysis.captures)
+    items = []
+    for f in analysis.findings:
+        if not f.device:
+            continue
+        cves = tuple(c for c in f.cves if cve_id(c) is not None)
+        items.append((f.device, EvidenceFinding(f.rule, cves, FindingVerdict(f.verdict.value), f.summary, source,
+                                                tuple(f.frames))))
+    return Evidence.of(items, seen=analysis.stations)
+
+
 def _store(db: str | None, enabled: bool) -> AuditStore | None:
     if not enabled:
         if db:
@@ -169,6 +192,13 @@ def assess(
              "(default: SQLite in krackwatch's data directory).")] = None,
     store: Annotated[bool, typer.Option("--store/--no-store", help="Record this run in the history database.")]
     = True,
+    capture: Annotated[list[Path] | None, typer.Option(
+        "--capture", "-c", show_default=False,
+        help="Capture(s) to analyse passively (repeatable); an observed key reinstallation makes the device "
+             "exposed whatever its advisory says. --demo brings its own lab capture.")] = None,
+    passphrase: PassphraseOpt = None,
+    ssid: SsidOpt = None,
+    key: KeyOpt = None,
 ) -> None:
     """Audit a fleet inventory: a KRACK verdict, CVEs, severity, reason and remediation per device."""
     if demo == (inventory is not None):
@@ -184,6 +214,12 @@ def assess(
                                                          DEMO_INVENTORY))
             label = "demo inventory"
         kb = KnowledgeBase(user_data_dir(os.environ)).load()
+        captures = list(capture or [])
+        if demo and not captures:
+            captures.append(stack.enter_context(resources.as_file(
+                resources.files("krackwatch") / "data" / "demo" / DEMO_CAPTURE)))
+        keys = collect_keys(passphrase or [], ssid or [], [], [], [], key or [])
+        evidence = _evidence(captures, keys) if captures else None
         history = _store(db, store)
         if history is not None:
             stack.callback(history.close)
@@ -191,7 +227,7 @@ def assess(
         color = lazy is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         width = None if lazy is None and sys.stdout.isatty() else 200
         writer = writer_for(fmt, out, kb=kb, color=color, width=width)
-        audit = Audit(kb)
+        audit = Audit(kb, evidence)
         items = iter_inventory(path)
         inventory_format = _sniff_format(path)
         meta_args: dict[str, Any] = {"started_at": started, "tool_version": __version__, "inventory": label,
@@ -224,6 +260,11 @@ def assess(
     line = f"krackwatch: {summary.devices} devices: {counts}"
     if summary.invalid_rows:
         line += f"; {summary.invalid_rows} invalid rows"
+    if evidence is not None:
+        observed = sum(1 for mac in evidence.macs() if any(f.verdict == "vulnerable" for f in evidence.for_mac(mac)))
+        line += f"; {len(evidence)} stations on the air ({observed} seen reinstalling keys)"
+        if summary.unlisted:
+            line += f", {summary.unlisted} not in the inventory"
     if run_id is not None:
         line += f"; stored as run #{run_id}"
     stderr_console().print(line, markup=False, highlight=False)

@@ -111,6 +111,7 @@ class Analysis:
     frames: int
     errors: tuple[str, ...] = ()
     counts: tuple[tuple[str, int], ...] = ()
+    stations: tuple[str, ...] = ()  # unicast addresses seen in a link or as a BSSID (aa:bb:cc:dd:ee:ff)
 
 
 class Analyzer:
@@ -1430,8 +1431,10 @@ class Analyzer:
                   ("retransmissions", sum(s.retransmissions for s in self._all_streams())),
                   ("copies", sum(s.relays for s in self._all_streams())),
                   ("pn_events", self.stats.events), ("zero_tk_tries", self.stats.zero_tries))
+        seen = {mac for sess in self.sessions.values() for mac in (sess.a, sess.b)} | set(self.bsses)
+        stations = tuple(sorted(m.hex(":") for m in seen if len(m) == 6 and not m[0] & 1))
         return Analysis(tuple(self.captures), preflight, tuple(findings), tuple(sorted(self.rules)),
-                        self.keys is not None, self.stats.frames, tuple(self.errors), counts)
+                        self.keys is not None, self.stats.frames, tuple(self.errors), counts, stations)
 
     def _all_streams(self):
         yield from self.streams.values()

@@ -166,7 +166,7 @@ class Audit:
                 findings: tuple[Finding, ...] = ()
                 if has_evidence and item.mac is not None:
                     findings = evidence.for_mac(item.mac)
-                    if findings:
+                    if findings or item.mac in evidence.seen:
                         self._matched.add(item.mac)
                 record = AuditRecord(item, engine.assess(item, findings), device_key(item))
                 summary.add(record)
@@ -181,7 +181,8 @@ class Audit:
         summary.unlisted = len(self.unlisted())
 
     def unlisted(self) -> list[UnlistedStation]:
-        """Stations with evidence that no device of the inventory claimed (after ``records`` is exhausted)."""
+        """Stations heard on the air or with findings that no device of the inventory claimed (after
+        ``records`` is exhausted), with the vendor their MAC prefix is registered to."""
         out = []
         for mac in sorted(self.evidence.macs()):
             if mac in self._matched:

@@ -57,10 +57,12 @@ class Evidence:
     """Findings per station MAC (lower-case colon form). Build with ``Evidence.of``."""
 
     by_mac: Mapping[str, tuple[Finding, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    seen: frozenset[str] = frozenset()  # stations heard on the air, with or without findings
 
     @classmethod
-    def of(cls, items: Iterable[tuple[str, Finding]]) -> Evidence:
-        """Evidence from (MAC, finding) pairs; MACs in any common spelling, CVEs as ``cve_id`` accepts.
+    def of(cls, items: Iterable[tuple[str, Finding]], seen: Iterable[str] = ()) -> Evidence:
+        """Evidence from (MAC, finding) pairs and the MACs ``seen`` on the air; MACs in any common
+        spelling, CVEs as ``cve_id`` accepts.
 
         Raises EvidenceError for a MAC that is not one or a CVE that is not a KRACK CVE.
         """
@@ -80,7 +82,14 @@ class Evidence:
                 finding = Finding(finding.rule, canon_cves, FindingVerdict(finding.verdict), finding.summary,
                                   finding.source, finding.frames)
             grouped.setdefault(norm, []).append(finding)
-        return cls(MappingProxyType({mac: tuple(found) for mac, found in grouped.items()}))
+        heard = set()
+        for mac in seen:
+            norm = normalize_mac(mac)
+            if norm is None:
+                raise EvidenceError(f"station seen on the air {mac!r}: not a MAC address")
+            heard.add(norm)
+        return cls(MappingProxyType({mac: tuple(found) for mac, found in grouped.items()}),
+                   frozenset(heard | grouped.keys()))
 
     def for_mac(self, mac: str | None) -> tuple[Finding, ...]:
         """Findings for a normalised MAC (empty when none or when ``mac`` is None)."""
@@ -89,10 +98,11 @@ class Evidence:
         return self.by_mac.get(mac, ())
 
     def macs(self) -> Iterator[str]:
-        return iter(self.by_mac)
+        """Every station the evidence knows: with findings or only heard on the air."""
+        return iter(self.seen | self.by_mac.keys())
 
     def __len__(self) -> int:
-        return len(self.by_mac)
+        return len(self.seen | self.by_mac.keys())
 
     def __bool__(self) -> bool:
-        return bool(self.by_mac)
+        return bool(self.by_mac) or bool(self.seen)
