@@ -118,3 +118,15 @@ def test_lookups_are_fast(kb) -> None:
         kb.cve("13077")
         kb.model_status("EnGenius", f"EAP{i % 400}")
     assert time.perf_counter() - start < 5.0
+
+
+@pytest.mark.parametrize(
+    ("installed", "expected"),
+    [("6.40.4", True), ("6.40.3", False), ("6.39.3", True), ("6.39.2", False), ("6.41", True), ("6.42.1", True),
+     ("5.26", False)],
+)
+def test_fixed_in_annotated_thresholds_and_mixed_depths(kb, installed: str, expected: bool | None) -> None:
+    """MikroTik's record reads "6.39.3 (bugfix); 6.40.4 (current); 6.41rc": the parentheses annotate the
+    thresholds, and the 6.40 branch is judged by 6.40.4, not by the major-only branch of 6.41rc."""
+    (fix,) = [f for f in kb.product_fixes("MikroTik") if f.version and "6.40.4" in f.version]
+    assert fixed_in(fix, installed) is expected

@@ -8,6 +8,8 @@ visible with ``superseded_by`` set.
 
 from __future__ import annotations
 
+import re
+
 import datetime as _dt
 import functools
 from collections.abc import Iterable, Sequence
@@ -626,6 +628,9 @@ def _search_entries(index: _Index) -> list[tuple[str, SearchHit]]:
     return out
 
 
+_ANNOTATION = re.compile(r"\([^)]*\)")
+
+
 def fixed_in(fix: ProductFix, installed: str) -> bool | None:
     """Whether `installed` is at or after the fixed version `fix` names: True, False, or None (cannot tell).
 
@@ -638,14 +643,19 @@ def fixed_in(fix: ProductFix, installed: str) -> bool | None:
     have = parse_version(installed)
     if not have.known:
         return None
-    thresholds = [parse_version(part) for part in fix.version.replace(" or ", ";").replace(" / ", ";").split(";")]
+    parts = fix.version.replace(" or ", ";").replace(" / ", ";").split(";")
+    # "6.40.4 (current)": the parenthesis annotates the threshold, it is not part of the version.
+    thresholds = [parse_version(_ANNOTATION.sub("", part)) for part in parts]
     thresholds = [t for t in thresholds if t.known and (not t.product or not have.product or t.product == have.product)]
     if not thresholds:
         return None
     # A threshold's branch is its version without the last component: 6.4.4.16 -> 6.4.4, 2.7 -> 2.
     same_branch = [t for t in thresholds if have.release[: len(t.release) - 1] == t.release[:-1]]
     if same_branch:
-        return have >= max(same_branch)
+        # The most specific branch decides: with "6.40.4; 6.41rc", 6.40.x is judged by 6.40.4, not by the
+        # major-only branch of 6.41rc.
+        depth = max(len(t.release) for t in same_branch)
+        return have >= max(t for t in same_branch if len(t.release) == depth)
     if have > max(thresholds):
         return True
     if have < min(thresholds):
