@@ -69,6 +69,10 @@ RETRY_WINDOW = SEC  # a Retry copy must follow its original within this
 COPY_WINDOW = SEC // 4  # the same frame on another interface/channel within this is a copy
 ANSWER_WINDOW = SEC // 10  # an ARP reply to a (replayed) request comes within this
 ZERO_TRIES = 2  # first frames of a key epoch tried under an all-zero TK
+TU_NS = 1_024_000
+# A Radio Measurement Report answers its request after the randomization interval and the measurement
+# duration the request names (802.11-2020 9.4.2.20); this much more covers processing and channel access.
+REPORT_GRACE = SEC // 2
 _PN = struct.Struct("<H2xI")
 _U32 = struct.Struct("<I")
 _KID = (b"", b"\x01", b"\x02", b"\x03")
@@ -148,6 +152,15 @@ class Analyzer:
         # Frames heard twice (relayed to another channel, or two interfaces): transmitter -> [count, first
         # frequency, second frequency, first copy, second copy, first interface, second interface].
         self.relay_pairs: dict[bytes, list] = {}
+        # The IGTK's observable (verdicts._igtk): group-addressed Radio Measurement Requests under BIP, which
+        # every client answers with a Radio Measurement Report under its PTK. AP -> [(ts, dialog token, report
+        # window ns, gno, record)] of genuine requests; replays [AP, ts, token, window, gno, record, original
+        # ts, original gno, original record]; (client + AP) -> [(ts, token, gno, record)] of decrypted
+        # reports, and [(ts, gno, record)] of protected Action frames that could not be read (no key).
+        self.rm_requests: dict[bytes, list] = {}
+        self.rm_replays: list[list] = []
+        self.rm_reports: dict[bytes, list] = {}
+        self.rm_unread: dict[bytes, list] = {}
 
     # ------------------------------------------------------------------ driving
     def analyse(self, sources: Iterable[str | os.PathLike], progress: ProgressFn | None = None) -> Analysis:
@@ -418,7 +431,8 @@ class Analyzer:
                 fc0, fc1 = data[hl], data[hl + 1]
                 plain = res.frame if res.outcome in (decrypted, DUPLICATE) else None
                 if fc0 & 0x0C != 0x08 or not fc1 & 0x40:
-                    if fc0 & 0x0C == 0x00 and fc1 & 0x40 and plain is not None:
+                    if fc0 & 0x0C == 0x00 and fc1 & 0x40:
+                        # Undecrypted too: its PN counts, and it may be under an all-zero TK.
                         self._protected_mgmt(rec, gno, hl, end, plain)
                     else:
                         self._other_frame(rec, cap, gno, hl, end)
@@ -824,18 +838,9 @@ class Analyzer:
             return False
         st.zero_tries += 1
         self.stats.zero_tries += 1
-        data = rec.data
-        frame = data[hl:end]
-        hlen = _DHL[frame[0] | (frame[1] << 8)] if frame[0] & 0x0C == 0x08 else 24
-        for name in self._zero_ciphers(st):
-            eng = self._zero_engine(name)
-            try:
-                if name == "TKIP":
-                    plain = eng.decrypt(frame[:hlen], frame[hlen:], michael_key=bytes(8))
-                else:
-                    plain = eng.decrypt_frame(frame, hlen)
-            except (CryptoError, ValueError):
-                continue
+        hit = self._zero_decrypt(st, rec.data[hl:end])
+        if hit is not None:
+            name, plain = hit
             st.zero_hits += 1
             if self.replay_watch:
                 self._answer_check(st, rec, gno, plain)
@@ -843,6 +848,19 @@ class Analyzer:
             self._event(st, Event("zero-tk", st, pn, slot, entry, None, epoch=st.epoch, note=name))
             return True
         return False
+
+    def _zero_decrypt(self, st: Stream, frame: bytes) -> tuple[str, bytes] | None:
+        """(cipher, plaintext) of an MPDU that authenticates under an all-zero TK, else None."""
+        hlen = _DHL[frame[0] | (frame[1] << 8)] if frame[0] & 0x0C == 0x08 else 24
+        for name in self._zero_ciphers(st):
+            eng = self._zero_engine(name)
+            try:
+                if name == "TKIP":
+                    return name, eng.decrypt(frame[:hlen], frame[hlen:], michael_key=bytes(8))
+                return name, eng.decrypt_frame(frame, hlen)
+            except (CryptoError, ValueError):
+                continue
+        return None
 
     # ------------------------------------------------------------------ group frames
     def _group_frame(self, rec: Record, gno: int, hl: int, b: int, end: int, body: bytes | None) -> None:
@@ -973,7 +991,32 @@ class Analyzer:
         if pn > st.maxpn[SLOT_MGMT]:
             self._store(st, (pn, SLOT_MGMT, gno, rec, hl, end, body))
         else:
+            dups = st.retransmissions + st.relays + st.unverified_retries
             self._suspect(st, pn, SLOT_MGMT, gno, rec, hl, end, body)
+            if st.retransmissions + st.relays + st.unverified_retries != dups:
+                return  # a retransmission or a copy of a frame already counted
+        if data[hl] >> 4 == 13 and st.ra in self.rm_requests:
+            if body is None and st.zero_hits:  # a client that installed an all-zero TK sends its reports under it
+                hit = self._zero_decrypt(st, data[hl:end])
+                body = hit[1] if hit is not None else None
+            self._robust_action(st, rec, gno, body)
+
+    def _robust_action(self, st: Stream, rec: Record, gno: int, body: bytes | None) -> None:
+        """A client's protected Action frame to an AP that sends group Radio Measurement Requests: keep the
+        Radio Measurement Reports (category 5, action 1) with their dialog tokens."""
+        key = st.ta + st.ra
+        if body is None:
+            unread = self.rm_unread.get(key)
+            if unread is None:
+                unread = self.rm_unread[key] = []
+            unread.append((rec.ts_ns, gno, rec))
+            del unread[:-256]
+        elif len(body) >= 3 and body[0] == 5 and body[1] == 1:
+            reports = self.rm_reports.get(key)
+            if reports is None:
+                reports = self.rm_reports[key] = []
+            reports.append((rec.ts_ns, body[2], gno, rec))
+            del reports[:-256]
 
     def _mgmt(self, rec: Record, gno: int, hl: int, end: int, subtype: int) -> None:
         data = rec.data
@@ -1099,6 +1142,13 @@ class Analyzer:
             st[0] = ipn
             st[1].append((ipn, gno, rec, hl, end))
             del st[1][:-RING]
+            rq = _rm_request(data, hl + 24, s)
+            if rq is not None:
+                reqs = self.rm_requests.get(ta)
+                if reqs is None:
+                    reqs = self.rm_requests[ta] = []
+                reqs.append((rec.ts_ns, rq[0], rq[1], gno, rec))
+                del reqs[:-64]
             return
         orig = next((e for e in reversed(st[1]) if e[0] == ipn), None)
         kind = "restart"
@@ -1113,6 +1163,10 @@ class Analyzer:
                 del st[1][:-RING]
                 return
             kind = "identical" if same else "reuse"
+            if same and len(self.rm_replays) < 32:
+                rq = _rm_request(data, hl + 24, s)
+                if rq is not None:
+                    self.rm_replays.append([ta, rec.ts_ns, rq[0], rq[1], gno, rec, orig[2].ts_ns, orig[1], orig[2]])
         if len(st[2]) < 16:
             st[2].append((kind, ipn, gno, rec, orig))
 
@@ -1447,6 +1501,30 @@ class Analyzer:
             if gno > start:
                 cap = i
         return cap, gno - self.cap_starts[cap]
+
+
+def _rm_request(data: bytes, b: int, end: int) -> tuple[int, int] | None:
+    """(dialog token, report window in ns) of a Radio Measurement Request action body (9.6.6.2) at
+    ``data[b:end]``: the longest randomization interval plus measurement duration among its Channel Load,
+    Noise Histogram, Beacon and Frame requests (9.4.2.20.4-9.4.2.20.7: all begin Operating Class, Channel,
+    Randomization Interval, Measurement Duration; a Beacon Table request measures nothing), plus
+    REPORT_GRACE. None for any other frame."""
+    if end - b < 5 or data[b] != 5 or data[b + 1] != 0:
+        return None
+    window = 0
+    pos = b + 5
+    while pos + 2 <= end:
+        eid, n = data[pos], data[pos + 1]
+        if pos + 2 + n > end:
+            break
+        if eid == 38 and n >= 9 and data[pos + 4] in (3, 4, 5, 6):
+            rand = data[pos + 7] | (data[pos + 8] << 8)
+            dur = data[pos + 9] | (data[pos + 10] << 8)
+            if data[pos + 4] == 5 and n >= 10 and data[pos + 11] == 2:
+                dur = 0
+            window = max(window, (rand + dur) * TU_NS)
+        pos += 2 + n
+    return data[b + 2], window + REPORT_GRACE
 
 
 def _arp(body: bytes) -> tuple[int, bytes, bytes, bytes] | None:

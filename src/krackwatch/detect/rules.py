@@ -129,8 +129,14 @@ _ALL = (
         Severity.MEDIUM,
         Confidence.MEDIUM,
         "A BIP-protected group-addressed management frame repeats an IPN already used, or message 3 / group "
-        "message 1 re-delivers the in-use IGTK with an IPN going back.",
-        ("the same transmission captured twice", "a new IGTK whose delivery was not captured"),
+        "message 1 re-delivers the in-use IGTK with an IPN going back. The verdict about a client needs its "
+        "reaction: a replayed group-addressed Radio Measurement Request (a robust Action frame every associated "
+        "client answers, 802.11-2020 9.6.6) answered with a second Radio Measurement Report carrying the "
+        "request's dialog token within the request's report window means it accepted the replay; no report "
+        "while it answers genuine requests means it dropped it. Reports are read with the passphrase (or under "
+        "an all-zero TK).",
+        ("the same transmission captured twice", "a new IGTK whose delivery was not captured",
+         "the report answers the original request, not the replay"),
     ),
     Rule(
         "ft-reassoc-replay",

@@ -791,22 +791,133 @@ def _igtk(ctx: _Ctx) -> list[Finding]:
             device=mac_str(ta), transmitter=mac_str(ta), receiver="ff:ff:ff:ff:ff:ff", bssid=mac_str(ta),
             ssid=ctx.ssid(ta), evidence=tuple(refs), counts=(("events", len(events)), ("replays", replays)),
             benign=(Benign("the same transmission captured twice", True, "same interface and channel"),),
-            missing=("a reaction of a station to the replayed frame (acceptance is not visible on the air)",)))
+            missing=(("a station's reaction to the replayed frame (see the igtk-reinstall finding about each "
+                      "client: a replayed Radio Measurement Request it answers, or ignores)"),)))
+    # One verdict per client: the IGTK re-deliveries it got, and how it reacted to replayed requests.
+    clients: dict[tuple[bytes, bytes], list[Trigger]] = {}
     for bss in az.bsses.values():
         for t in bss.group_triggers:
-            if t.kind != "igtk":
-                continue
-            m = t.details.get("message_obj")
-            out.append(_finding(
-                "igtk-reinstall", Verdict.INCONCLUSIVE, Confidence.MEDIUM,
-                f"the IGTK in use was re-delivered to {mac_str(t.session.sta)} with IPN {t.details['ipn']} below "
-                f"{t.details['sent']} already used (an IGTK reinstallation attempt)",
-                cves=(cve(13079),) if isinstance(m, Message) and m.name == "M3" else (cve(13081),),
-                device=mac_str(t.session.sta), transmitter=mac_str(bss.bssid), receiver=mac_str(t.session.sta),
-                bssid=mac_str(bss.bssid), ssid=ctx.ssid(bss.bssid),
-                evidence=(ctx.ref_msg(m, "trigger"),) if isinstance(m, Message) else (),
-                missing=("a replayed BIP frame the client visibly accepts",)))
+            if t.kind == "igtk" and t.session.sta is not None:
+                clients.setdefault((bss.bssid, t.session.sta), []).append(t)
+    replayed = {r[0] for r in az.rm_replays}
+    for key in (*az.rm_reports, *az.rm_unread):
+        if key[6:] in replayed:
+            clients.setdefault((key[6:], key[:6]), [])
+    for (ap, sta), triggers in clients.items():
+        out.append(_igtk_client(ctx, ap, sta, triggers))
     return out
+
+
+def _igtk_client(ctx: _Ctx, ap: bytes, sta: bytes, triggers: list[Trigger]) -> Finding:
+    """The IGTK verdict about one client. Accepting a replayed BIP frame is invisible unless the frame asks
+    for an answer: a group-addressed Radio Measurement Request does (every associated client answers it with
+    a Radio Measurement Report carrying the request's dialog token, 9.6.6). A report with the dialog token of
+    a replayed request, beyond the one answering the original, within the request's report window, means the
+    client accepted the replay: its IPN replay check had been reset (``vulnerable``). No such report while
+    it answers genuine requests, over a capture that covers the window: it dropped the replay
+    (``not_vulnerable``)."""
+    az = ctx.az
+    reports = az.rm_reports.get(sta + ap, [])
+    unread = az.rm_unread.get(sta + ap, [])
+    requests = az.rm_requests.get(ap, [])
+    last_ts = az.stats.last_ts or 0
+    answered = [(g, x) for g in requests for x in reports if x[1] == g[1] and g[0] <= x[0] <= g[0] + g[2]]
+    accepted: list[tuple[list, list]] = []
+    cleared: list[list] = []
+    missing: list[str] = []
+    for rp in (r for r in az.rm_replays if r[0] == ap):
+        _ap, ts, token, window, _gno, _rec, o_ts, _ogno, _orec = rp
+        mine = [x for x in reports if x[1] == token and x[0] > o_ts]
+        pre = [x for x in mine if x[0] <= ts]
+        post = [x for x in mine if ts < x[0] <= ts + window]
+        if post and (pre or len(post) >= 2 or ts - o_ts > window):
+            accepted.append((rp, post))
+        elif post:
+            missing.append("a report that can only answer the replay (the one seen may answer the original "
+                           "request, sent moments before)")
+        elif any(ts < u[0] <= ts + window for u in unread):
+            missing.append(("the passphrase, to read" if not ctx.keys else "the key of") + " the protected Action "
+                           "frames the client sent after the replay (one may be its report to the replay)")
+        elif last_ts < ts + window:
+            missing.append(f"the capture to run {window / 1e9:.2f} s past the replayed request (it ends "
+                           f"{max(0, last_ts - ts) / 1e9:.3f} s after it)")
+        elif not answered:
+            missing.append("the passphrase, to read the client's protected Action frames (its Radio Measurement "
+                           "Reports)" if unread and not ctx.keys else
+                           "a Radio Measurement Report of the client to a genuine request (it may not answer "
+                           "group-addressed requests at all)")
+        else:
+            cleared.append(rp)
+
+    def trigger_before(gno: int) -> Trigger | None:
+        return next((t for t in reversed(triggers) if t.gno < gno), None)
+
+    refs: list[FrameRef] = []
+    details = []
+    if accepted:
+        rp, post = accepted[0]
+        t = trigger_before(rp[4])
+        verdict = Verdict.VULNERABLE
+        conf = Confidence.HIGH if t is not None else Confidence.MEDIUM
+        summary = (f"{mac_str(sta)} answered a replayed Radio Measurement Request of {mac_str(ap)} (dialog token "
+                   f"{rp[2]}) with a Radio Measurement Report {(post[0][0] - rp[1]) / 1e6:.0f} ms later, on top of "
+                   "its answer to the original: it accepted a BIP frame whose IPN it had already seen")
+        summary += (": it reinstalled the IGTK re-delivered with an IPN going back" if t is not None else
+                    "; no IGTK re-delivery in the capture (it travelled unseen, or the client has no BIP replay "
+                    "check at all)")
+        refs += [ctx.ref_rec(rp[7], rp[8], "original", f"Radio Measurement Request, dialog token {rp[2]}"),
+                 ctx.ref_rec(rp[4], rp[5], "replay", "the same BIP frame replayed"),
+                 ctx.ref_rec(post[0][2], post[0][3], "answer", "the client's Radio Measurement Report to the replay "
+                                                               "(decrypted)")]
+    elif cleared:
+        rp = cleared[0]
+        t = trigger_before(rp[4])
+        after = any(g[0] > rp[1] for g, _x in answered)
+        verdict, conf = Verdict.NOT_VULNERABLE, Confidence.HIGH if after else Confidence.MEDIUM
+        summary = (f"{mac_str(sta)} answers {mac_str(ap)}'s Radio Measurement Requests but sent no report to a "
+                   f"replayed one (dialog token {rp[2]}) within {rp[3] / 1e9:.2f} s: it dropped the replayed BIP "
+                   "frame" + (" after the IGTK was re-delivered with an IPN going back: it did not reinstall it"
+                              if t is not None else ""))
+        refs += [ctx.ref_rec(rp[7], rp[8], "original", f"Radio Measurement Request, dialog token {rp[2]}"),
+                 ctx.ref_rec(rp[4], rp[5], "replay", "the same BIP frame replayed, not answered")]
+        _g, x = answered[-1]
+        refs.append(ctx.ref_rec(x[2], x[3], "answer", f"the client's report to a genuine request (dialog token "
+                                                      f"{x[1]})"))
+    else:
+        t = triggers[-1] if triggers else None
+        verdict, conf = Verdict.INCONCLUSIVE, Confidence.MEDIUM if t is not None else Confidence.LOW
+        if t is not None:
+            summary = (f"the IGTK in use was re-delivered to {mac_str(sta)} with IPN {t.details['ipn']} below "
+                       f"{t.details['sent']} already used (an IGTK reinstallation attempt); the client's reaction "
+                       "cannot be told from this capture")
+        else:
+            summary = (f"a Radio Measurement Request of {mac_str(ap)} was replayed; {mac_str(sta)}'s reaction "
+                       "cannot be told from this capture")
+        if not az.rm_replays or all(r[0] != ap for r in az.rm_replays):
+            missing.append("a replayed BIP-protected Radio Measurement Request after the re-delivery (the "
+                           "client's report to it, or its silence, tells)")
+    if t is not None:
+        m = t.details.get("message_obj")
+        if isinstance(m, Message):
+            refs.insert(0, ctx.ref_msg(m, "trigger", f"re-delivers the IGTK in use (key id {t.details['key_id']}) "
+                                                     f"with IPN {t.details['ipn']}"))
+        cves = (cve(13079),) if isinstance(m, Message) and m.name == "M3" else (cve(13081),)
+        details = [("key_id", str(t.details["key_id"])), ("ipn", str(t.details["ipn"])),
+                   ("highest_ipn_sent", str(t.details["sent"]))]
+    else:
+        cves = RULES["igtk-reinstall"].cves
+    return _finding(
+        "igtk-reinstall", verdict, conf, summary, cves=cves, device=mac_str(sta), transmitter=mac_str(ap),
+        receiver=mac_str(sta), bssid=mac_str(ap), ssid=ctx.ssid(ap), evidence=tuple(refs), details=tuple(details),
+        counts=(("replayed_requests", sum(1 for r in az.rm_replays if r[0] == ap)),
+                ("reports", len(reports)), ("unread_action_frames", len(unread))),
+        benign=(Benign("the report answers the original request, not the replay", True,
+                       "a report counts for the replay only beyond the one answering the original"),
+                Benign("the client was not listening (asleep, out of range)", bool(accepted) or verdict ==
+                       Verdict.INCONCLUSIVE or any(g[0] > cleared[0][1] for g, _x in answered),
+                       "it answered a genuine request after the replay" if not accepted else
+                       "it answered the replay itself")),
+        missing=tuple(dict.fromkeys(missing)) if verdict == Verdict.INCONCLUSIVE else ())
 
 
 def _clone(ctx: _Ctx) -> list[Finding]:

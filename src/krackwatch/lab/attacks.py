@@ -415,15 +415,18 @@ class FourWayAttack(MitmAttack):
     victim already received, and (TKIP/GCMP) forge. ``tptk`` adds forged message 1s before the
     message 3 (``"same"``: the original ANonce; ``"rand"``: a random one, then the original so that
     the message 3's ANonce matches again). ``replay_kinds`` picks what is replayed (broadcast data
-    for the GTK, BIP-protected robust action frames for the IGTK)."""
+    for the GTK, BIP-protected robust action frames for the IGTK) and ``replay_after`` when (seconds after
+    the message 3 was delivered): a genuine group frame that reaches the victim first moves its replay
+    counter past the replayed ones again."""
 
     observe_for = 2.0
 
     def __init__(self, lab: Lab, *, tptk: str | None = None,
-                 replay_kinds: tuple[str, ...] = ("group-data", "group-mgmt")) -> None:
+                 replay_kinds: tuple[str, ...] = ("group-data", "group-mgmt"), replay_after: float = 0.4) -> None:
         super().__init__(lab)
         self.tptk = tptk
         self.replay_kinds = replay_kinds
+        self.replay_after = replay_after
         self.stage = "handshake"
         self.t_trigger: float | None = None
         self.delivered_m3: Intercept | None = None
@@ -476,7 +479,7 @@ class FourWayAttack(MitmAttack):
             for k in range(1, 25):
                 self.at(0.02 * k, self.try_forge)
             self.at(0.5, self.stop_guard)
-        self.at(0.4, self.replay_broadcasts)
+        self.at(self.replay_after, self.replay_broadcasts)
         self.at(self.observe_for, self.analyse)
         self.at(self.observe_for + 0.6, self.conclude)
 
@@ -725,8 +728,9 @@ class GroupKeyAttack(MitmAttack):
     (with delayed installation it only then starts using the new group key); wait for a
     group-addressed frame under the new key, sent after that msg 1/2 was generated, and let the
     victim receive it; then deliver the held msg 1/2 and replay the frame. ``replay_kind`` is
-    ``group-data`` (a broadcast data frame, GTK) or ``group-mgmt`` (a BIP-protected robust action
-    frame, IGTK)."""
+    ``group-data`` (a broadcast data frame, GTK) or ``group-mgmt`` (the AP's BIP-protected broadcast
+    Radio Measurement Request, IGTK: a victim that accepts the replay answers it with a second Radio
+    Measurement Report, the reaction a passive observer sees)."""
 
     variant = "group key handshake"
     duration = 8.0
@@ -796,7 +800,9 @@ class GroupKeyAttack(MitmAttack):
     def replay(self) -> None:
         assert self.b is not None
         self.sent = self.replay_group([self.b], "a group-addressed frame the victim already received")
-        self.at(0.2, self.conclude)
+        # Watch long enough for the victim's reaction to be on the air (a replayed Radio Measurement
+        # Request is answered within milliseconds; a passive analyser waits up to half a second for it).
+        self.at(0.2 if self.replay_kind == "group-data" else 0.6, self.conclude)
 
     def conclude(self) -> None:
         n = self.count_replays(self.sent, self.lab.victim.trace.accepted)

@@ -17,6 +17,7 @@ from krackwatch.wire.dot11 import MgmtSubtype
 from krackwatch.wire.elements import CSA, Element, ElementID, ds_element, encode_elements, ssid_element
 
 __all__ = [
+    "BEACON_MODE_TABLE",
     "BROADCAST",
     "RxKey",
     "TxKey",
@@ -26,6 +27,9 @@ __all__ = [
     "is_group",
     "mgmt_frame",
     "protect_mgmt_group",
+    "rm_beacon_report",
+    "rm_beacon_request",
+    "rm_beacon_requests",
 ]
 
 BROADCAST = b"\xff" * 6
@@ -137,7 +141,59 @@ def protect_mgmt_group(igtk: bytes, key_id: int, ipn: int, frame: bytes) -> byte
 
 
 def check_mgmt_group(igtk: bytes, frame: bytes) -> int:
-    """Verify the MME of a BIP-protected group management frame; returns its IPN (raises InvalidMIC)."""
+    """Verify the MME of a BIP-protected group management frame; returns its IPN (raises InvalidMIC).
+    MME (9.4.2.54): Element ID, Length 16, Key ID (2), IPN (6), MIC (8) at the end of the body."""
     header, body = frame[:24], frame[24:]
     verify_bip(igtk, header, body)
-    return int.from_bytes(body[-12:-6], "little")
+    return int.from_bytes(body[-14:-8], "little")
+
+
+# Radio Measurement action frames (802.11-2020 9.6.6): category 5 is a robust Action category (Table 9-51),
+# so under PMF a group-addressed request carries BIP and an individually addressed report travels under the
+# PTK. A Beacon request in Beacon Table mode asks for the receiver's scan table: answered at once, no
+# measurement (9.4.2.20.7). wpa_supplicant answers group-addressed requests too; it only withholds the
+# "refused"/"incapable" reports for them (rrm.c).
+RM_CATEGORY = 5
+RM_REQUEST = 0
+RM_REPORT = 1
+MEASURE_BEACON = 5
+BEACON_MODE_TABLE = 2
+OP_CLASS_24GHZ = 81  # global operating class of 2.4 GHz channels 1-13 (Table E-4)
+_BEACON_REQ = struct.Struct("<BBHHB6s")
+_BEACON_REP = struct.Struct("<BBQHBBB6sBI")
+
+
+def rm_beacon_request(dialog_token: int, channel: int, *, rand_tu: int = 0, duration_tu: int = 0,
+                      mode: int = BEACON_MODE_TABLE, bssid: bytes = BROADCAST) -> bytes:
+    """Action body of a Radio Measurement Request (9.6.6.2) with one Beacon request (measurement token =
+    dialog token), Number of Repetitions 0."""
+    req = _BEACON_REQ.pack(OP_CLASS_24GHZ, channel, rand_tu, duration_tu, mode, bssid)
+    elem = bytes((ElementID.MEASUREMENT_REQUEST, 3 + len(req), dialog_token, 0, MEASURE_BEACON)) + req
+    return bytes((RM_CATEGORY, RM_REQUEST, dialog_token, 0, 0)) + elem
+
+
+def rm_beacon_requests(body: bytes, end: int) -> tuple[int, list[tuple[int, int, int, int, bytes]]] | None:
+    """(dialog token, [(measurement token, randomization interval TU, duration TU, mode, BSSID)]) of the
+    Beacon requests in a Radio Measurement Request action body (up to ``end``); None for anything else."""
+    if len(body) < 5 or body[0] != RM_CATEGORY or body[1] != RM_REQUEST:
+        return None
+    out = []
+    pos = 5
+    while pos + 2 <= end:
+        eid, n = body[pos], body[pos + 1]
+        if pos + 2 + n > end:
+            break
+        if eid == ElementID.MEASUREMENT_REQUEST and n >= 3 + _BEACON_REQ.size and body[pos + 4] == MEASURE_BEACON:
+            _op, _ch, rand, dur, mode, bssid = _BEACON_REQ.unpack_from(body, pos + 5)
+            out.append((body[pos + 2], rand, dur, mode, bssid))
+        pos += 2 + n
+    return body[2], out
+
+
+def rm_beacon_report(dialog_token: int, measurement_token: int, channel: int, bssid: bytes, *, rcpi: int,
+                     start_tsf: int = 0, duration_tu: int = 0, parent_tsf: int = 0) -> bytes:
+    """Action body of a Radio Measurement Report (9.6.6.3) with one Beacon report (9.4.2.21.7) about
+    ``bssid``: Reported Frame Information = ERP PHY (condensed PHY type 6), beacon; RSNI 255 (unknown)."""
+    rep = _BEACON_REP.pack(OP_CLASS_24GHZ, channel, start_tsf, duration_tu, 6, rcpi, 255, bssid, 0, parent_tsf)
+    elem = bytes((ElementID.MEASUREMENT_REPORT, 3 + len(rep), measurement_token, 0, MEASURE_BEACON)) + rep
+    return bytes((RM_CATEGORY, RM_REPORT, dialog_token)) + elem

@@ -139,7 +139,8 @@ def _group(kind: str):
             yield _run(lab, GroupKeyAttack(lab, replay_kind=kind, label=label))
         if kind == "group-mgmt":
             lab = _client_world(profile, seed, net, record)
-            attack = PlaintextRetransmission(lab, replay_kinds=("group-mgmt",))
+            # Replayed right after msg 3/4: the AP's next BIP frame would otherwise reach the victim first.
+            attack = PlaintextRetransmission(lab, replay_kinds=("group-mgmt",), replay_after=0.05)
             attack.outcome.variant = "4-way handshake (IGTK in the retransmitted msg 3/4)"
             attempt = _run(lab, attack)
             o = attempt.outcome
@@ -185,7 +186,8 @@ SCENARIOS: Mapping[str, Scenario] = MappingProxyType({s.name: s for s in (
              stop_at_first_success=False),
     Scenario("igtk", "IGTK reinstallation (PMF)", ("CVE-2017-13079", "CVE-2017-13081"), Role.CLIENT,
              "PMF network; the IGTK of a retransmitted group msg 1/2 (both AP install modes) and of a "
-             "retransmitted msg 3/4; the replayed frame is a BIP-protected group-addressed robust action frame.",
+             "retransmitted msg 3/4; the replayed frame is the AP's BIP-protected broadcast Radio Measurement "
+             "Request, which a client that accepts it answers again (a visible Radio Measurement Report).",
              _group("group-mgmt"), stop_at_first_success=False),
     Scenario("ft", "FT: replayed Reassociation Request against the AP", ("CVE-2017-13082",), Role.AP,
              "FT over the air between two APs of one mobility domain; the attacker replays the client's "

@@ -23,6 +23,7 @@ from typing import Protocol
 from krackwatch.crypto import Cipher, DecryptionError
 from krackwatch.crypto.errors import InvalidMIC
 from krackwatch.lab.frames import (
+    BEACON_MODE_TABLE,
     BROADCAST,
     FC_FROMDS,
     FC_TODS,
@@ -34,6 +35,9 @@ from krackwatch.lab.frames import (
     is_group,
     mgmt_frame,
     protect_mgmt_group,
+    rm_beacon_report,
+    rm_beacon_request,
+    rm_beacon_requests,
 )
 from krackwatch.lab.hosts import ClientHost, Network
 from krackwatch.lab.packets import LLC_SNAP, EtherType
@@ -139,6 +143,7 @@ class Client:
         self._switch: Timer | None = None
         self._retry: Timer | None = None
         self.sent: list[tuple[float, bytes]] = []  # host MSDUs sent (ground truth, kept when recording)
+        self._rrm = world.rng(f"{name}/rrm")
 
     # ------------------------------------------------------------------ transmit
     def _next_seq(self) -> int:
@@ -302,6 +307,32 @@ class Client:
             return
         slot[1] = ipn
         self.trace.accepted.append((self.sched.now, frame))
+        if subtype == MgmtSubtype.ACTION:
+            self._on_rm_request(body)
+
+    def _on_rm_request(self, body: bytes) -> None:
+        """An accepted Radio Measurement Request: Beacon requests in Beacon Table mode for this BSS (or any)
+        are answered with a Beacon report from the scan table after the randomization delay (802.11-2020
+        9.4.2.20.7); other requests are ignored -- a group-addressed request is never refused (rrm.c)."""
+        parsed = rm_beacon_requests(body, len(body) - 18)  # the MME ends the body
+        if parsed is None:
+            return
+        token, requests = parsed
+        for meas_token, rand_tu, _dur, mode, bssid in requests:
+            if mode != BEACON_MODE_TABLE or bssid not in (BROADCAST, self.bssid):
+                continue
+            delay = self.cpu_delay + self._rrm.randrange(rand_tu + 1) * TU
+            report = rm_beacon_report(token, meas_token, self.port.channel, self.bssid, rcpi=120)
+            self.sched.at(self.sched.now + delay, lambda r=report: self._send_robust_action(r))
+
+    def _send_robust_action(self, body: bytes) -> None:
+        """An individually addressed robust Action frame to the AP, protected under the PTK (management frame
+        protection uses CCMP/GCMP; it is not defined for TKIP, so a TKIP link sends none)."""
+        if not self.link_up or self.ptk_tx is None or self.ptk_tx.michael is not None:
+            return
+        hdr = mgmt_frame(MgmtSubtype.ACTION, self.bssid, self.mac, self.bssid, self._next_seq(), b"")
+        self.port.send(self.ptk_tx.protect(hdr, body))
+        self.trace.log.append((self.sched.now, f"radio measurement report (dialog token {body[2]})"))
 
     def _on_data(self, frame: bytes) -> None:
         group = bool(frame[4] & 1)
@@ -455,6 +486,7 @@ class AccessPoint:
         self.stas: dict[bytes, _Sta] = {}
         self.gtk_tx: TxKey | None = None
         self.igtk_tx: list | None = None  # [igtk, key id, ipn]
+        self._rm_token = 0
         self._nonces = world.nonce_source(f"{name}/nonces")
         self._seq = 0
         self._security = (Element(ElementID.RSN, self.rsne[2:]),) + (
@@ -506,7 +538,8 @@ class AccessPoint:
         self.sched.at(self.sched.now + interval, lambda: self._bip_loop(interval))
 
     def send_group_robust_action(self) -> bytes | None:
-        """A broadcast Radio Measurement Request (category 5, robust) protected by BIP."""
+        """A broadcast Radio Measurement Request (category 5, robust) protected by BIP: a Beacon request in
+        Beacon Table mode, which every associated client answers with a Radio Measurement Report."""
         if self.igtk_tx is None:
             return None
         igtk, key_id, ipn = self.igtk_tx
@@ -514,7 +547,9 @@ class AccessPoint:
         self.igtk_tx[2] = ipn
         if self.group.tx_igtk_id == key_id:
             self.group.tx_ipn = ipn
-        frame = mgmt_frame(MgmtSubtype.ACTION, BROADCAST, self.bssid, self.bssid, self._next_seq(), b"\x05\x00\x01\x00\x00")
+        self._rm_token = self._rm_token % 255 + 1  # a nonzero dialog token per request (9.6.6.2)
+        body = rm_beacon_request(self._rm_token, self.channel)
+        frame = mgmt_frame(MgmtSubtype.ACTION, BROADCAST, self.bssid, self.bssid, self._next_seq(), body)
         frame = protect_mgmt_group(igtk, key_id, ipn, frame)
         self.port.send(frame)
         return frame
