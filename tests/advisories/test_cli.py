@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 from typer.testing import CliRunner
 
-import krackwatch.cli.main  # noqa: F401  (the assembled app, with the advisories sub-app mounted)
+import krackwatch.cli.main  # noqa: F401  (the entry point; the advisories sub-app is used directly)
 from krackwatch.advisories.csaf import check_document
 from krackwatch.cli.advisories import app, clean, safe
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from collections.abc import Iterable
 
 import typer
 
-from krackwatch.cli import analyze as _analyze  # noqa: F401 - registers analyze
-from krackwatch.cli import assess as _assess  # noqa: F401 - registers assess and history
-from krackwatch.cli import capture as _capture  # noqa: F401 - registers info and decrypt
-from krackwatch.cli.advisories import app as advisories_app
-from krackwatch.cli.lab import app as lab_app
 from krackwatch.cli.app import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -21,8 +18,41 @@ from krackwatch.cli.app import (
     stderr_console,
 )
 
-app.add_typer(advisories_app, name="advisories", help="The bundled KRACK advisory knowledge base.")
-app.add_typer(lab_app, name="lab", help="Simulated KRACK lab: attack scenarios, the Table 1 matrix, active tests.")
+# The module that registers each top-level command. main() imports only the one the command line names, so
+# `krackwatch decrypt` does not pay for importing the lab, the detector or SQLAlchemy.
+_COMMAND_MODULES = {
+    "info": "capture",
+    "decrypt": "capture",
+    "analyze": "analyze",
+    "assess": "assess",
+    "history": "assess",
+    "lab": "lab",
+    "advisories": "advisories",
+}
+_GROUP_HELP = {
+    "lab": "Simulated KRACK lab: attack scenarios, the Table 1 matrix, active tests.",
+    "advisories": "The bundled KRACK advisory knowledge base.",
+}
+_loaded: list[str] = []
+
+
+def register(commands: Iterable[str] | None = None) -> typer.Typer:
+    """Register the given top-level commands (all of them by default) on the app and return it."""
+    order = ("capture", "analyze", "assess", "lab", "advisories")
+    wanted = set(order) if commands is None else {_COMMAND_MODULES[c] for c in commands if c in _COMMAND_MODULES}
+    for name in order:
+        if name in wanted and name not in _loaded:
+            module = importlib.import_module(f"krackwatch.cli.{name}")
+            if name in _GROUP_HELP:
+                app.add_typer(module.app, name=name, help=_GROUP_HELP[name])
+            _loaded.append(name)
+    return app
+
+
+def _command_named(argv: list[str]) -> str | None:
+    """The subcommand on a command line (the first word that is not an option), if it is one we know."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in _COMMAND_MODULES else None
 
 
 # Typer may bundle its own copy of click; take the exception classes from the one it actually uses.
@@ -32,6 +62,8 @@ _Abort = typer.Abort
 
 def main() -> None:
     """Console-script entry point: exit codes per DESIGN.md, never a traceback for user errors."""
+    command = _command_named(sys.argv[1:])
+    register([command] if command is not None else None)
     try:
         rc = app(standalone_mode=False)
     except (_Abort, KeyboardInterrupt):

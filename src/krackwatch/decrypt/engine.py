@@ -44,6 +44,13 @@ from krackwatch.wire import dot11, eapol, elements
 from krackwatch.wire.errors import DecodeError
 from krackwatch.wire.linklayer import FcsStatus, UnsupportedLinkType, split_link
 
+try:  # the compiled fast path (setup.py builds it when a compiler and OpenSSL headers are there)
+    from krackwatch.decrypt import _fastpath
+except ImportError:
+    _fastpath = None
+
+ACCELERATED = _fastpath is not None
+
 LLC_EAPOL = b"\xaa\xaa\x03\x00\x00\x00\x88\x8e"
 _AEAD_CIPHERS = frozenset((Cipher.CCMP128, Cipher.CCMP256, Cipher.GCMP128, Cipher.GCMP256))
 _PROTECTED = 0x40
@@ -124,7 +131,11 @@ def _cipher_for_tk(tk_len: int) -> tuple[Cipher, ...]:
 class Decryptor:
     """Feed it records in capture order with :meth:`process`; ask it for :meth:`links` at the end."""
 
-    def __init__(self, keys: KeyRing | None = None, *, fcs_mode: str = "auto", decrypt: bool = True) -> None:
+    def __init__(self, keys: KeyRing | None = None, *, fcs_mode: str = "auto", decrypt: bool = True,
+                 accelerate: bool = False) -> None:
+        """``accelerate`` hands the hot path to the compiled module when it is built: same results, but
+        the counters (``outcomes``, ``decrypted_*``, link counts) are only up to date after :meth:`sync`,
+        and frames written through :attr:`fast_epb` do not set ``last_slot``."""
         self.keys = keys or KeyRing()
         self.fcs_mode = fcs_mode
         self.decrypt_enabled = decrypt
@@ -149,11 +160,26 @@ class Decryptor:
         self._plain = FrameResult(Outcome.PLAINTEXT)
         self._hl = 0
         self._has_fcs = False
+        # Compiled twin of _fast (same keys, same invalidation) that also owns the duplicate table.
+        self._c = _fastpath.Accel() if accelerate and _fastpath is not None and fcs_mode == "auto" else None
+        # epb(linktype, data, interface, ts_ns, caplen, origlen) -> a finished pcapng EPB of the record
+        # decrypted, or None (then call process()); analyse_capture's writer loop only.
+        self.fast_epb: Callable[[int, bytes, int, int, int, int], bytes | None] | None = (
+            self._c.epb if self._c is not None else None)
 
     # ------------------------------------------------------------------ per frame
     def process(self, linktype: int, data: bytes) -> FrameResult:
         """Handle one captured record; return what happened to it."""
         self.frame_no += 1
+        c = self._c
+        if c is not None:
+            self.frame_no += c.take_skipped()
+            if self._fast:
+                hit = c.decrypt(linktype, data)
+                if hit is not None:
+                    self.last_slot = hit[4]
+                    return FrameResult(Outcome.DUPLICATE if hit[5] else Outcome.DECRYPTED, hit[0], None,
+                                       hit[3], hit[1], hit[2])
         if self._fast and self.fcs_mode == "auto":
             result = self._fast_path(linktype, data)
             if result is not None:
@@ -196,6 +222,8 @@ class Decryptor:
             if n < 8 or data[7] & 0xE0 or data[0]:
                 return None
             hl = data[2] | (data[3] << 8)
+            if n < hl + 32:
+                return None
             present = data[4]
             flags = (data[16] if present & 1 else data[8]) if present & 2 and hl > 16 else 0
         elif linktype == 105:
@@ -219,15 +247,42 @@ class Decryptor:
             return None  # flagged FCS that does not verify: the full path reports it
         else:
             frame = data[hl:]
-        hlen = dot11.header_length(frame)
         try:
+            hlen = dot11.header_length(frame)
             plaintext = fast[0](frame, hlen)
+        except DecodeError:
+            return None  # no known header layout (e.g. protocol version != 0): the full path reports it
         except DecryptionError:
             return None  # the cached key no longer fits: the full path tries every key
         self._hl = hl
         self._has_fcs = crc_ok
         self.last_slot = fast[3]
         return self._decrypted(frame, hlen, fc1, plaintext, fast[2], fast[1], False)
+
+    def _clear_fast(self) -> None:
+        """A key was installed: forget every cached key (Python's and the compiled path's)."""
+        self._fast.clear()
+        if self._c is not None:
+            self._c.clear()
+
+    def sync(self) -> None:
+        """Fold the counts of the frames the compiled path handled into this object's counters."""
+        c = self._c
+        if c is None:
+            return
+        self.frame_no += c.take_skipped()
+        unicast, group, duplicates, tallies = c.take()
+        if unicast or group:
+            self.outcomes[Outcome.DECRYPTED] += unicast + group
+            self.decrypted_unicast += unicast
+            self.decrypted_group += group
+        if duplicates:
+            self.outcomes[Outcome.DUPLICATE] += duplicates
+        for link, decrypted, dup in tallies:
+            if decrypted:
+                link.counts[Outcome.DECRYPTED] += decrypted
+            if dup:
+                link.counts[Outcome.DUPLICATE] += dup
 
     def _count(self, result: FrameResult) -> FrameResult:
         self.outcomes[result.outcome] += 1
@@ -328,6 +383,8 @@ class Decryptor:
             self._promote_pending(link, used)
         if not mgmt and used.cipher.canonical in _AEAD_CIPHERS:
             self._fast[frame[4:16]] = (used.engine.decrypt_frame, link, group, used)
+            if self._c is not None:
+                self._c.add(frame[4:16], isinstance(used.engine, GCMP), used.key, link, group, used)
         self.last_slot = used
         return self._decrypted(frame, hlen, fc1, plaintext, group, link, mgmt)
 
@@ -339,11 +396,16 @@ class Decryptor:
         # QoS Control ends the header, unless the Order bit (+HTC) appends an HT Control field (9.2.4.7).
         tid = (frame[hlen - 6 if fc1 & 0x80 else hlen - 2] & 0x0F) if (not mgmt and frame[0] & 0x80) else 16
         slot_key = (frame[4:16], tid)
-        if fc1 & _RETRY and self._last_seq.get(slot_key) == seq:
+        if self._c is not None:  # the compiled path owns the duplicate table
+            duplicate = self._c.duplicate(slot_key[0], tid, seq, fc1 & _RETRY)
+        else:
+            duplicate = fc1 & _RETRY and self._last_seq.get(slot_key) == seq
+        if duplicate:
             outcome = Outcome.DUPLICATE
         else:
             outcome = Outcome.DECRYPTED
-            self._last_seq[slot_key] = seq
+            if self._c is None:
+                self._last_seq[slot_key] = seq
             if group:
                 self.decrypted_group += 1
             else:
@@ -719,7 +781,7 @@ class Decryptor:
             link.pending.remove(pending)
         if link.ptk_objs and link.ptk_objs[0].tk == pending.ptk.tk:
             return
-        self._fast.clear()
+        self._clear_fast()
         slot = KeySlot(pending.cipher, pending.ptk.tk, _cipher_engine(pending.cipher, pending.ptk.tk))
         link.ptks.insert(0, slot)
         link.ptk_objs.insert(0, pending.ptk)
@@ -739,7 +801,7 @@ class Decryptor:
         slots = net.gtks.setdefault(key_id, [])
         if slots and slots[0].key == gtk:
             return
-        self._fast.clear()
+        self._clear_fast()
         slots.insert(0, KeySlot(cipher, gtk, _cipher_engine(cipher, gtk), key_id=key_id, label="GTK"))
         del slots[2:]
 
@@ -932,6 +994,7 @@ class Decryptor:
 
     # ------------------------------------------------------------------ results
     def link_summaries(self) -> list[LinkSummary]:
+        self.sync()
         have_keys = bool(self.keys.passphrases or self.keys.pmks)
         out = []
         for lk, link in self.links.items():
@@ -971,6 +1034,7 @@ def recompute_fcs(frame: bytes) -> bytes:
 
 
 __all__ = [
+    "ACCELERATED",
     "Decryptor",
     "FTContext",
     "FrameResult",

@@ -20,6 +20,7 @@ ProgressFn = Callable[[int, int | None], None]
 _COMMENTED = frozenset((Outcome.NO_KEY, Outcome.FAILED, Outcome.MALFORMED, Outcome.FCS_BAD))
 
 _LINKTYPE_NAMES = {lt.value: lt.name for lt in LinkType}
+_OUT_SNAPLEN = 262144  # of the output interfaces; the compiled EPB path checks records against it
 
 
 def linktype_name(value: int) -> str:
@@ -117,14 +118,20 @@ def analyse_capture(
     fcs_mode: str = "auto",
     decrypt: bool = True,
     progress: ProgressFn | None = None,
+    accelerate: bool = True,
 ) -> CaptureSummary:
-    """Read a capture once; decrypt what the keys allow; write a decrypted pcapng to ``output``."""
-    dec = Decryptor(keys, fcs_mode=fcs_mode, decrypt=decrypt)
+    """Read a capture once; decrypt what the keys allow; write a decrypted pcapng to ``output``.
+
+    ``accelerate=False`` keeps every frame on the pure-Python path (same results, slower).
+    """
+    dec = Decryptor(keys, fcs_mode=fcs_mode, decrypt=decrypt, accelerate=accelerate)
     path = os.fspath(source) if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "<stream>")
     summary = CaptureSummary(path=str(path))
     writer = PcapngWriter(output, comment="decrypted by krackwatch") if output is not None else None
     out_if: dict[int, int] = {}
     process = dec.process
+    fast_epb = dec.fast_epb if writer is not None else None
+    write_block = output.write if output is not None else None
     frames = 0
     first_ts = last_ts = None
     per_iface: dict[int, int] = {}
@@ -148,22 +155,28 @@ def analyse_capture(
                 last_ts = ts
             elif ts < first_ts:
                 first_ts = ts
-            result = process(rec.linktype, rec.data)
-            if writer is not None:
+            if writer is None:
+                process(rec.linktype, rec.data)
+            else:
                 out = out_if.get(iface)
                 if out is None:
-                    out = out_if[iface] = writer.add_interface(rec.linktype)
-                if result.frame is not None:
-                    data = rec.data[: result.link_header] + result.frame
-                    if result.fcs:
-                        data += recompute_fcs(result.frame)
-                    writer.write(out, ts, data, origlen=rec.origlen - rec.caplen + len(data),
-                                 comments=rec.comments)
-                elif result.outcome in _COMMENTED:
-                    writer.write(out, ts, rec.data, origlen=rec.origlen,
-                                 comments=rec.comments + (f"krackwatch: not decrypted: {result.reason}",))
+                    out = out_if[iface] = writer.add_interface(rec.linktype, snaplen=_OUT_SNAPLEN)
+                if fast_epb is not None and not rec.comments and (
+                        block := fast_epb(rec.linktype, rec.data, out, ts, rec.caplen, rec.origlen)) is not None:
+                    write_block(block)  # the whole EPB, decrypted by the compiled path
                 else:
-                    writer.write(out, ts, rec.data, origlen=rec.origlen, comments=rec.comments)
+                    result = process(rec.linktype, rec.data)
+                    if result.frame is not None:
+                        data = rec.data[: result.link_header] + result.frame
+                        if result.fcs:
+                            data += recompute_fcs(result.frame)
+                        writer.write(out, ts, data, origlen=rec.origlen - rec.caplen + len(data),
+                                     comments=rec.comments)
+                    elif result.outcome in _COMMENTED:
+                        writer.write(out, ts, rec.data, origlen=rec.origlen,
+                                     comments=rec.comments + (f"krackwatch: not decrypted: {result.reason}",))
+                    else:
+                        writer.write(out, ts, rec.data, origlen=rec.origlen, comments=rec.comments)
             if progress is not None and frames >= next_tick:
                 next_tick = frames + 4096
                 progress(reader.position, reader.size)
@@ -178,6 +191,7 @@ def analyse_capture(
         summary.linktypes[iface_type[iface]] += n
     if writer is not None:
         writer.flush()
+    dec.sync()
     summary.outcomes = Counter({str(k): v for k, v in dec.outcomes.items()})
     summary.decrypted_unicast = dec.decrypted_unicast
     summary.decrypted_group = dec.decrypted_group
