@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import random
 import struct
 from collections.abc import Callable, Iterable
@@ -54,9 +56,10 @@ def message(eapol: bytes) -> HandshakeMessage:
 # --------------------------------------------------------------------------- matchers
 
 
-class Matcher:
-    def matches(self, cmd: Command) -> bool:  # pragma: no cover - interface
-        raise NotImplementedError
+class Matcher(ABC):
+    @abstractmethod
+    def matches(self, cmd: Command) -> bool:
+        """Whether ``cmd`` is what this step of the playbook expects."""
 
 
 @dataclass

@@ -14,6 +14,8 @@ encoding. Control characters are shown as escapes in every text format.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import base64
 import datetime as _dt
 import hashlib
@@ -198,7 +200,7 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=True)
 
 
-class AuditWriter:
+class AuditWriter(ABC):
     """Base of the renderers: ``begin``, ``device`` per record, ``end``."""
 
     def __init__(self, out: TextIO) -> None:
@@ -208,11 +210,13 @@ class AuditWriter:
     def begin(self, meta: ReportMeta) -> None:
         self.meta = meta
 
+    @abstractmethod
     def device(self, record: AuditRecord) -> None:
-        raise NotImplementedError
+        """Render one audited device."""
 
+    @abstractmethod
     def end(self, tail: ReportTail) -> None:
-        raise NotImplementedError
+        """Render the totals, invalid rows and unlisted stations, and finish the document."""
 
 
 # ----------------------------------------------------------------------------------------------------------
