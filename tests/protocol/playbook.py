@@ -12,10 +12,9 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-
 import random
 import struct
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 

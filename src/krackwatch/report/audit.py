@@ -14,8 +14,6 @@ encoding. Control characters are shown as escapes in every text format.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-
 import base64
 import datetime as _dt
 import hashlib
@@ -23,6 +21,7 @@ import json
 import shutil
 import tempfile
 import uuid
+from abc import ABC, abstractmethod
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
