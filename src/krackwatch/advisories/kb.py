@@ -8,10 +8,9 @@ visible with ``superseded_by`` set.
 
 from __future__ import annotations
 
-import re
-
 import datetime as _dt
 import functools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path

@@ -36,8 +36,8 @@ from krackwatch.cli.app import (
     stderr_console,
     stdout_console,
 )
-from krackwatch.errors import InputError, KrackwatchError
 from krackwatch.cli.options import KeyOpt, PassphraseOpt, SsidOpt, collect_keys
+from krackwatch.errors import InputError, KrackwatchError
 from krackwatch.fleet.audit import Audit
 from krackwatch.fleet.evidence import Evidence, FindingVerdict
 from krackwatch.fleet.evidence import Finding as EvidenceFinding

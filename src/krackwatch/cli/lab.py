@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -87,9 +87,9 @@ def run(
     output: OutputOpt = None,
     cipher: CipherOpt = "ccmp",
     fmt: FormatOpt = OutputFormat.table,
-    ap_mac: Annotated[Optional[str], typer.Option("--ap-mac", help="The AP's address (client-side scenarios).")] = None,
+    ap_mac: Annotated[str | None, typer.Option("--ap-mac", help="The AP's address (client-side scenarios).")] = None,
     client_mac: Annotated[
-        Optional[str], typer.Option("--client-mac", help="The client's address (client-side scenarios).")
+        str | None, typer.Option("--client-mac", help="The client's address (client-side scenarios).")
     ] = None,
 ) -> None:
     """Run one attack scenario against one profile and show what the attacker achieved."""
