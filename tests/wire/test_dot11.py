@@ -451,3 +451,11 @@ def test_random_management_bodies_decode_or_raise_and_round_trip(subtype, body):
 def test_generated_beacons_round_trip(subtype, ts, interval, cap, els):
     value = BeaconBody(ts, interval, cap, tuple(Element(i, d) for i, d in els))
     assert decode_mgmt_body(subtype, value.encode()) == value
+
+
+def test_header_length_table_matches_the_rule_for_every_fc():
+    """The tiled lookup table equals the per-value computation for all 65,536 Frame Control values."""
+    from krackwatch.wire.dot11 import _HDR_LEN, _compute_len
+
+    assert len(_HDR_LEN) == 65536
+    assert all(_HDR_LEN[fc] == _compute_len(fc) for fc in range(65536))

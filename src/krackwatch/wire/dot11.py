@@ -163,7 +163,24 @@ def _compute_len(fc: int) -> int:
     return 10 if sub <= 1 else 0
 
 
-_HDR_LEN = bytes(_compute_len(fc) for fc in range(65536))
+def _header_length_table() -> bytes:
+    """``_compute_len`` for all 65,536 Frame Control values, indexed by the little-endian FC.
+
+    The length depends on the first FC octet and only on ToDS/FromDS/Order of the second, so eight rows of
+    256 are computed and tiled (import time matters: every command loads this module).
+    """
+    rows: dict[int, bytes] = {}
+    out = []
+    for fc1 in range(256):
+        key = fc1 & 0x83
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = bytes(_compute_len(fc0 | (key << 8)) for fc0 in range(256))
+        out.append(row)
+    return b"".join(out)
+
+
+_HDR_LEN = _header_length_table()
 _FRAME_TYPES = tuple(FrameType)
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
