@@ -85,7 +85,7 @@ def decrypt(
         out_file = None
         if output is not None:
             try:
-                out_file = open(output, "wb")  # noqa: SIM115 - closed below, also on error
+                out_file = open(output, "wb", buffering=1 << 20)  # noqa: SIM115 - closed below, also on error
             except OSError as exc:
                 raise InputError(f"cannot write: {exc.strerror}", path=str(output)) from None
         try:
