@@ -307,6 +307,53 @@ def _check_suite(value: int | None, what: str) -> None:
     _need(value is None or 0 <= int(value) <= 0xFFFFFFFF, what, f"suite selector {value} out of range")
 
 
+def _check_field_order(what: str, fields: tuple, extra: bytes) -> None:
+    """RSNE/WPA IE fields are optional only from the end: none absent before a present one (9.4.2.24.1)."""
+    present = [f is not None for f in fields]
+    last = max((i for i, p in enumerate(present) if p), default=-1)
+    _need(all(present[: last + 1]), what, "a field is absent while a later field is present")
+    _need(not extra or last == len(fields) - 1, what, "extra octets need every field present")
+
+
+def _decode_suites(data: bytes, pos: int, what: str, group_name: str, caps_name: str) -> tuple:
+    """The part RSNE and WPA IE share: group suite, pairwise list, AKM list, capabilities (each may end
+    the element). Returns ``(group, pairwise, akms, capabilities, pos)``."""
+    n = len(data)
+    group = pairwise = akms = caps = None
+    if pos < n:
+        if n - pos < 4:
+            raise DecodeError(what, f"truncated {group_name}", pos)
+        group = cipher_or_int(_suite(data, pos))
+        pos += 4
+    if pos < n:
+        pairwise, pos = _decode_suite_list(data, pos, what, "Pairwise Cipher Suite", cipher_or_int)
+    if pos < n:
+        akms, pos = _decode_suite_list(data, pos, what, "AKM Suite", akm_or_int)
+    if pos < n:
+        if n - pos < 2:
+            raise DecodeError(what, f"truncated {caps_name}", pos)
+        caps = data[pos] | (data[pos + 1] << 8)
+        pos += 2
+    return group, pairwise, akms, caps, pos
+
+
+def _encode_suites(what: str, group, pairwise, akms, capabilities) -> bytes:
+    """Encode the fields :func:`_decode_suites` reads (absent ones omitted)."""
+    out = bytearray()
+    if group is not None:
+        _check_suite(group, what)
+        out += int(group).to_bytes(4, "big")
+    for suites in (pairwise, akms):
+        if suites is not None:
+            for suite in suites:
+                _check_suite(suite, what)
+            out += _encode_suite_list(suites)
+    if capabilities is not None:
+        _need(0 <= capabilities <= 0xFFFF, what, "capabilities out of range")
+        out += capabilities.to_bytes(2, "little")
+    return bytes(out)
+
+
 @dataclass(frozen=True, slots=True)
 class RSNE(_Typed):
     """RSN element (9.4.2.24). Every field after Version is optional and may be absent (None):
@@ -333,22 +380,10 @@ class RSNE(_Typed):
             raise DecodeError(what, "shorter than the Version field", 0)
         version = data[0] | (data[1] << 8)
         pos = 2
-        group = pairwise = akms = caps = pmkids = gmc = None
+        pmkids = gmc = None
         extra = b""
-        if pos < n:
-            if n - pos < 4:
-                raise DecodeError(what, "truncated Group Data Cipher Suite", pos)
-            group = cipher_or_int(_suite(data, pos))
-            pos += 4
-        if pos < n:
-            pairwise, pos = _decode_suite_list(data, pos, what, "Pairwise Cipher Suite", cipher_or_int)
-        if pos < n:
-            akms, pos = _decode_suite_list(data, pos, what, "AKM Suite", akm_or_int)
-        if pos < n:
-            if n - pos < 2:
-                raise DecodeError(what, "truncated RSN Capabilities", pos)
-            caps = data[pos] | (data[pos + 1] << 8)
-            pos += 2
+        group, pairwise, akms, caps, pos = _decode_suites(data, pos, what, "Group Data Cipher Suite",
+                                                          "RSN Capabilities")
         if pos < n:
             if n - pos < 2:
                 raise DecodeError(what, "truncated PMKID Count", pos)
@@ -379,24 +414,8 @@ class RSNE(_Typed):
             self.pmkids,
             self.group_mgmt_cipher,
         )
-        present = [f is not None for f in fields]
-        last = max((i for i, p in enumerate(present) if p), default=-1)
-        _need(all(present[: last + 1]), what, "a field is absent while a later field is present")
-        _need(not self.extra or last == len(fields) - 1, what, "extra octets need every field present")
-        if self.group_cipher is not None:
-            _check_suite(self.group_cipher, what)
-            out += int(self.group_cipher).to_bytes(4, "big")
-        if self.pairwise_ciphers is not None:
-            for s in self.pairwise_ciphers:
-                _check_suite(s, what)
-            out += _encode_suite_list(self.pairwise_ciphers)
-        if self.akms is not None:
-            for s in self.akms:
-                _check_suite(s, what)
-            out += _encode_suite_list(self.akms)
-        if self.capabilities is not None:
-            _need(0 <= self.capabilities <= 0xFFFF, what, "capabilities out of range")
-            out += self.capabilities.to_bytes(2, "little")
+        _check_field_order(what, fields, self.extra)
+        out += _encode_suites(what, self.group_cipher, self.pairwise_ciphers, self.akms, self.capabilities)
         if self.pmkids is not None:
             _need(all(len(p) == 16 for p in self.pmkids), what, "a PMKID is not 16 octets")
             out += len(self.pmkids).to_bytes(2, "little") + b"".join(self.pmkids)
@@ -468,22 +487,9 @@ class WPAIE(_Typed):
             raise DecodeError(what, "not a 00-50-F2 type 1 element with a version", 0)
         version = data[4] | (data[5] << 8)
         pos = 6
-        group = pairwise = akms = caps = None
         extra = b""
-        if pos < n:
-            if n - pos < 4:
-                raise DecodeError(what, "truncated Group Cipher Suite", pos)
-            group = cipher_or_int(_suite(data, pos))
-            pos += 4
-        if pos < n:
-            pairwise, pos = _decode_suite_list(data, pos, what, "Pairwise Cipher Suite", cipher_or_int)
-        if pos < n:
-            akms, pos = _decode_suite_list(data, pos, what, "AKM Suite", akm_or_int)
-        if pos < n:
-            if n - pos < 2:
-                raise DecodeError(what, "truncated WPA Capabilities", pos)
-            caps = data[pos] | (data[pos + 1] << 8)
-            pos += 2
+        group, pairwise, akms, caps, pos = _decode_suites(data, pos, what, "Group Cipher Suite",
+                                                          "WPA Capabilities")
         if pos < n:
             extra = bytes(data[pos:])
         return cls(version, group, pairwise, akms, caps, extra)
@@ -493,24 +499,8 @@ class WPAIE(_Typed):
         _need(0 <= self.version <= 0xFFFF, what, "version out of range")
         out = bytearray(WPA_IE_PREFIX + self.version.to_bytes(2, "little"))
         fields = (self.group_cipher, self.pairwise_ciphers, self.akms, self.capabilities)
-        present = [f is not None for f in fields]
-        last = max((i for i, p in enumerate(present) if p), default=-1)
-        _need(all(present[: last + 1]), what, "a field is absent while a later field is present")
-        _need(not self.extra or last == len(fields) - 1, what, "extra octets need every field present")
-        if self.group_cipher is not None:
-            _check_suite(self.group_cipher, what)
-            out += int(self.group_cipher).to_bytes(4, "big")
-        if self.pairwise_ciphers is not None:
-            for s in self.pairwise_ciphers:
-                _check_suite(s, what)
-            out += _encode_suite_list(self.pairwise_ciphers)
-        if self.akms is not None:
-            for s in self.akms:
-                _check_suite(s, what)
-            out += _encode_suite_list(self.akms)
-        if self.capabilities is not None:
-            _need(0 <= self.capabilities <= 0xFFFF, what, "capabilities out of range")
-            out += self.capabilities.to_bytes(2, "little")
+        _check_field_order(what, fields, self.extra)
+        out += _encode_suites(what, self.group_cipher, self.pairwise_ciphers, self.akms, self.capabilities)
         out += self.extra
         _need(len(out) <= 255, what, "longer than 255 octets")
         return bytes(out)
