@@ -335,12 +335,7 @@ class Authenticator:
         keymsg.check_suites(akm, pairwise, group_state.cipher, group_state.mgmt_cipher if pmf else None)
         if pmf and not group_state.pmf:
             raise ProtocolError("PMF needs a GroupState created with pmf=True (it holds the IGTK)")
-        if not pmk:
-            raise ProtocolError("empty PMK")
-        if akm.is_ft != (ft is not None):
-            raise ProtocolError("an FT AKM needs an FTConfig, and an FTConfig needs an FT AKM")
-        if not callable(nonce_source):
-            raise ProtocolError("nonce_source must be a callable returning n octets")
+        keymsg.check_config(pmk, akm, ft, nonce_source)
         self.profile = profile
         self.addr = keymsg.check_addr(addr, "addr")
         self.sta_addr = keymsg.check_addr(sta_addr, "sta_addr")

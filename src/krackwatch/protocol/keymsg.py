@@ -79,6 +79,16 @@ def check_suites(akm: AKM, pairwise: Cipher, group: Cipher, mgmt: Cipher | None 
         raise ProtocolError(f"group management cipher {mgmt!r} is not a BIP suite")
 
 
+def check_config(pmk: bytes, akm: AKM, ft: object | None, nonce_source: object) -> None:
+    """The construction checks the authenticator and the supplicant share (ProtocolError on misuse)."""
+    if not pmk:
+        raise ProtocolError("empty PMK")
+    if akm.is_ft != (ft is not None):
+        raise ProtocolError("an FT AKM needs an FTConfig, and an FTConfig needs an FT AKM")
+    if not callable(nonce_source):
+        raise ProtocolError("nonce_source must be a callable returning n octets")
+
+
 def check_addr(addr: bytes, what: str) -> bytes:
     if not isinstance(addr, (bytes, bytearray)) or len(addr) != 6:
         raise ProtocolError(f"{what} must be a 6-octet MAC address")

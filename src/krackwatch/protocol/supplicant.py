@@ -164,12 +164,7 @@ class Supplicant:
         echo_key_length: bool = False,
     ) -> None:
         keymsg.check_suites(akm, pairwise, group, mgmt_cipher if pmf else None)
-        if not pmk:
-            raise ProtocolError("empty PMK")
-        if akm.is_ft != (ft is not None):
-            raise ProtocolError("an FT AKM needs an FTConfig, and an FTConfig needs an FT AKM")
-        if not callable(nonce_source):
-            raise ProtocolError("nonce_source must be a callable returning n octets")
+        keymsg.check_config(pmk, akm, ft, nonce_source)
         self.profile = profile
         self.addr = keymsg.check_addr(addr, "addr")
         self.ap_addr = keymsg.check_addr(ap_addr, "ap_addr")
