@@ -6,7 +6,10 @@ first 4-way handshake, then the real decrypted data frames re-encrypted again an
 handshake's TK with rising PNs and sequence numbers, so every tool has real work on every frame. Then it
 times each tool on the file and prints frames/s and peak RSS side by side.
 
-    python benchmarks/decrypt.py [--size-mb 200] [--workdir benchmarks/work]
+    python benchmarks/decrypt.py [--size-mb 200] [--workdir benchmarks/work] [--repeat 3]
+
+krackwatch runs on the pcap and on the same records converted to pcapng (airdecap-ng reads pcap only);
+every tool runs --repeat times, interleaved; the median is reported with every run's time.
 
 This is a benchmark script, not a test: figures go to benchmarks/RESULTS.md by hand.
 """
@@ -16,7 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
+import statistics
 import struct
 import subprocess
 import sys
@@ -30,7 +35,7 @@ from krackwatch.crypto.ccmp import CCMP
 from krackwatch.decrypt import keys
 from krackwatch.decrypt.engine import Decryptor, Outcome
 from krackwatch.wire import dot11
-from krackwatch.wire.capture import PcapWriter, open_capture
+from krackwatch.wire.capture import PcapngWriter, PcapWriter, open_capture
 
 SOURCE = ROOT / "tests" / "data" / "captures" / "wpa2-psk-linksys.cap"
 SSID, PASSPHRASE = "linksys", "dictionary"
@@ -79,12 +84,12 @@ def build(path: Path, size_mb: int) -> int:
     return n
 
 
-def run_child(cmd: list[str]) -> tuple[float, int, bytes, bytes, int]:
+def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, bytes, bytes, int]:
     """Run a command; return (seconds, peak RSS of that child in KiB, stdout, stderr, exit code)."""
     import threading
 
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     chunks: dict[str, bytes] = {}
 
     def drain(name: str, stream) -> None:
@@ -101,11 +106,38 @@ def run_child(cmd: list[str]) -> tuple[float, int, bytes, bytes, int]:
     return elapsed, usage.ru_maxrss, chunks.get("out", b""), chunks.get("err", b""), proc.returncode
 
 
+def to_pcapng(src: Path, dst: Path) -> None:
+    """The same records as a pcapng (one nanosecond interface): the format most captures come in today."""
+    with open_capture(src) as reader, open(dst, "wb", buffering=1 << 20) as f:
+        w = PcapngWriter(f, comment="krackwatch decrypt benchmark")
+        iface = None
+        for rec in reader:
+            if iface is None:
+                iface = w.add_interface(rec.linktype)
+            w.write(iface, rec.ts_ns, rec.data, origlen=rec.origlen)
+        w.flush()
+
+
+def krackwatch_command() -> str:
+    """The installed console script next to this interpreter (not a version manager's shim in front of it)."""
+    here = Path(sys.executable).with_name("krackwatch")
+    return str(here) if here.exists() else (shutil.which("krackwatch") or "krackwatch")
+
+
+def child_env() -> dict[str, str]:
+    """Our environment minus PYTHONDONTWRITEBYTECODE: a user's installed krackwatch starts from .pyc files."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size-mb", type=int, default=200)
     ap.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "work")
-    ap.add_argument("--skip", nargs="*", default=[], help="tools to skip: krackwatch tshark airdecap-ng")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds of every tool (default 3)")
+    ap.add_argument("--skip", nargs="*", default=[],
+                    help="tools to skip: krackwatch krackwatch-pcapng tshark airdecap-ng")
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     big = args.workdir / f"decrypt-{args.size_mb}mb.pcap"
@@ -113,39 +145,62 @@ def main() -> None:
         t0 = time.perf_counter()
         frames = build(big, args.size_mb)
         print(f"built {big} ({big.stat().st_size / 1e6:.1f} MB, {frames} frames) in {time.perf_counter() - t0:.1f} s")
+    big_ng = big.with_suffix(".pcapng")
+    if "krackwatch-pcapng" not in args.skip and not big_ng.exists():
+        to_pcapng(big, big_ng)
     with open_capture(big) as r:
         frames = sum(1 for _ in r)
     size = big.stat().st_size
     print(f"input: {big.name}: {size / 1e6:.1f} MB, {frames} frames\n")
 
-    rows = []
-    if "krackwatch" not in args.skip:
-        out = args.workdir / "kw-out.pcapng"
-        kw = shutil.which("krackwatch") or "krackwatch"
-        el, rss, so, se, rc = run_child([kw, "decrypt", str(big), "-p", PASSPHRASE, "-s", SSID, "-o", str(out),
-                                         "--format", "json", "--no-progress"])
-        got = json.loads(so)["decrypted_unicast"] if rc == 0 else f"rc={rc} {se[-200:]!r}"
-        rows.append(("krackwatch decrypt -o", el, rss, got))
-    if "tshark" not in args.skip and shutil.which("tshark"):
-        el, rss, so, se, rc = run_child(["tshark", "-r", str(big), "-n", "-o", "wlan.enable_decryption:TRUE",
+    kw = krackwatch_command()
+    env = child_env()
+    out = args.workdir / "kw-out.pcapng"
+    # Warm-up: the first start after an install or edit compiles .pyc files; time the steady state.
+    run_child([kw, "decrypt", str(SOURCE), "-p", PASSPHRASE, "-s", SSID, "--no-progress"], env)
+
+    def krackwatch(path: Path):
+        el, rss, so, se, rc = run_child([kw, "decrypt", str(path), "-p", PASSPHRASE, "-s", SSID, "-o", str(out),
+                                         "--format", "json", "--no-progress"], env)
+        return el, rss, (json.loads(so)["decrypted_unicast"] if rc == 0 else f"rc={rc} {se[-200:]!r}")
+
+    def tshark():
+        el, rss, so, _se, rc = run_child(["tshark", "-r", str(big), "-n", "-o", "wlan.enable_decryption:TRUE",
                                          "-o", f'uat:80211_keys:"wpa-pwd","{PASSPHRASE}:{SSID}"',
                                          "-Y", "wlan.fc.protected == 1 && llc", "-T", "fields", "-e",
-                                         "frame.number"])
-        rows.append(("tshark (decrypt, count)", el, rss, len(so.splitlines()) if rc == 0 else f"rc={rc}"))
-    if "airdecap-ng" not in args.skip and shutil.which("airdecap-ng"):
-        el, rss, so, se, rc = run_child(["airdecap-ng", "-e", SSID, "-p", PASSPHRASE, str(big)])
-        text = so.decode(errors="replace")
-        import re
+                                         "frame.number"], env)
+        return el, rss, (len(so.splitlines()) if rc == 0 else f"rc={rc}")
 
-        m = re.search(r"Number of decrypted WPA\s+packets\s+(\d+)", text)
-        rows.append(("airdecap-ng", el, rss, int(m.group(1)) if m else f"rc={rc}"))
+    def airdecap():
+        el, rss, so, _se, rc = run_child(["airdecap-ng", "-e", SSID, "-p", PASSPHRASE, str(big)], env)
+        m = re.search(r"Number of decrypted WPA\s+packets\s+(\d+)", so.decode(errors="replace"))
         dec_out = big.with_name(big.stem + "-dec.pcap")
         if dec_out.exists():
             dec_out.unlink()
+        return el, rss, (int(m.group(1)) if m else f"rc={rc}")
 
-    print(f"{'tool':28} {'seconds':>9} {'frames/s':>12} {'MB/s':>8} {'peak RSS MB':>12}  decrypted")
-    for name, el, rss, got in rows:
-        print(f"{name:28} {el:9.2f} {frames / el:12,.0f} {size / 1e6 / el:8.1f} {rss / 1024:12.1f}  {got}")
+    tools = []
+    if "krackwatch" not in args.skip:
+        tools.append(("krackwatch decrypt -o (pcap)", lambda: krackwatch(big)))
+    if "krackwatch-pcapng" not in args.skip:
+        tools.append(("krackwatch decrypt -o (pcapng)", lambda: krackwatch(big_ng)))
+    if "airdecap-ng" not in args.skip and shutil.which("airdecap-ng"):
+        tools.append(("airdecap-ng", airdecap))
+    if "tshark" not in args.skip and shutil.which("tshark"):
+        tools.append(("tshark (decrypt, count)", tshark))
+    results: dict[str, list[tuple[float, int, object]]] = {name: [] for name, _ in tools}
+    for _ in range(args.repeat):  # interleaved, so a slow spell of the machine hits every tool alike
+        for name, fn in tools:
+            results[name].append(fn())
+
+    print(f"{'tool':32} {'median s':>9} {'runs (s)':>24} {'frames/s':>10} {'MB/s':>7} {'peak RSS MB':>12}  decrypted")
+    for name, _ in tools:
+        runs = results[name]
+        med = statistics.median(r[0] for r in runs)
+        rss = max(r[1] for r in runs)
+        each = " ".join(f"{r[0]:.2f}" for r in runs)
+        print(f"{name:32} {med:9.2f} {each:>24} {frames / med:10,.0f} {size / 1e6 / med:7.1f} {rss / 1024:12.1f}"
+              f"  {runs[-1][2]}")
 
 
 if __name__ == "__main__":

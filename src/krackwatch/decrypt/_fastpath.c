@@ -17,6 +17,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <stdint.h>
+#include <limits.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ CRC-32 (802.3 FCS), slice-by-8 */
@@ -154,6 +155,8 @@ typedef struct {
     long long n_unicast, n_group, n_dup, skipped;
     PyObject *retired; /* list of (link, decrypted, duplicate) of entries replaced or cleared */
     Py_ssize_t snaplen;
+    uint8_t *obuf; /* pcap_run / pcapng_run output (or plaintext scratch), reused */
+    size_t ocap;
 } Accel;
 
 static void
@@ -471,6 +474,52 @@ Accel_decrypt(Accel *self, PyObject *const *args, Py_ssize_t nargs)
                          p.e->group ? Py_True : Py_False, p.e->slot, r ? Py_True : Py_False);
 }
 
+/* Size of the pcapng EPB that analyse_capture writes for a parsed record (nanosecond interface, no
+ * options), or -1 when a field would be out of range (PcapngWriter.write raises then, on the Python path). */
+static long long
+epb_size(const Accel *self, const Parsed *p, unsigned long long iface, long long caplen, long long origlen,
+         long long *n_out, long long *orig_out)
+{
+    *n_out = p->hl + p->hlen + p->ptlen + (p->fcs ? 4 : 0);
+    *orig_out = origlen - caplen + *n_out;
+    if (iface > 0xFFFFFFFFull || *n_out > self->snaplen || *orig_out < *n_out || *orig_out >= (1LL << 32))
+        return -1;
+    return 32 + *n_out + ((-*n_out) & 3);
+}
+
+/* Decrypt a parsed record (link header d) into the EPB at o, of epb_size() octets. -1: refused (MIC
+ * failure or EAPOL; nothing counted, o is scratch), else commit()'s 0 or 1. */
+static int
+epb_fill(Accel *self, const Parsed *p, const uint8_t *d, uint32_t iface, unsigned long long ts, long long n_out,
+         long long orig_out, long long total, uint8_t *o)
+{
+    uint8_t *frame = o + 28 + p->hl, *pt = frame + p->hlen;
+    int r = -1;
+    if (decrypt_into(p, pt))
+        r = commit(self, p, pt);
+    if (r < 0)
+        return -1;
+    long long pad = total - 32 - n_out;
+    wr32(o, 6);
+    wr32(o + 4, (uint32_t)total);
+    wr32(o + 8, iface);
+    wr32(o + 12, (uint32_t)(ts >> 32));
+    wr32(o + 16, (uint32_t)ts);
+    wr32(o + 20, (uint32_t)n_out);
+    wr32(o + 24, (uint32_t)orig_out);
+    memcpy(o + 28, d, (size_t)p->hl);
+    memcpy(frame, p->f, (size_t)p->hlen);
+    frame[1] &= 0xBF; /* Protected cleared */
+    uint8_t *q = pt + p->ptlen;
+    if (p->fcs) {
+        wr32(q, crc32_ieee(frame, (size_t)(p->hlen + p->ptlen)));
+        q += 4;
+    }
+    memset(q, 0, (size_t)pad);
+    wr32(q + pad, (uint32_t)total);
+    return r;
+}
+
 /* epb(linktype, data, interface, ts_ns, caplen, origlen) -> bytes | None: the record decrypted as a
  * little-endian pcapng Enhanced Packet Block (nanosecond interface, no options), exactly what
  * analyse_capture writes through PcapngWriter.write for it. */
@@ -491,7 +540,7 @@ Accel_epb(Accel *self, PyObject *const *args, Py_ssize_t nargs)
         Py_RETURN_NONE;
     /* Out-of-range values: refuse, and PcapngWriter.write raises its error on the Python path. */
     unsigned long long iface, ts;
-    long long caplen, origlen;
+    long long caplen, origlen, n_out, orig_out, total;
     if ((iface = PyLong_AsUnsignedLongLong(args[2])) == (unsigned long long)-1 && PyErr_Occurred())
         goto refuse;
     if ((ts = PyLong_AsUnsignedLongLong(args[3])) == (unsigned long long)-1 && PyErr_Occurred())
@@ -500,47 +549,287 @@ Accel_epb(Accel *self, PyObject *const *args, Py_ssize_t nargs)
         goto refuse;
     if ((origlen = PyLong_AsLongLong(args[5])) == -1 && PyErr_Occurred())
         goto refuse;
-    long long n_out = p.hl + p.hlen + p.ptlen + (p.fcs ? 4 : 0);
-    long long orig_out = origlen - caplen + n_out;
-    if (iface > 0xFFFFFFFFull || n_out > self->snaplen || orig_out < n_out || orig_out >= (1LL << 32))
+    if ((total = epb_size(self, &p, iface, caplen, origlen, &n_out, &orig_out)) < 0)
         Py_RETURN_NONE;
     if (dup_reserve(self) < 0)
         return NULL;
-    long long pad = (-n_out) & 3, total = 32 + n_out + pad;
     PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
     if (out == NULL)
         return NULL;
-    uint8_t *o = (uint8_t *)PyBytes_AS_STRING(out);
-    uint8_t *frame = o + 28 + p.hl, *pt = frame + p.hlen;
-    int r = -1;
-    if (decrypt_into(&p, pt))
-        r = commit(self, &p, pt);
-    if (r < 0) {
+    if (epb_fill(self, &p, d, (uint32_t)iface, ts, n_out, orig_out, total,
+                 (uint8_t *)PyBytes_AS_STRING(out)) < 0) {
         Py_DECREF(out);
         Py_RETURN_NONE;
     }
-    wr32(o, 6);
-    wr32(o + 4, (uint32_t)total);
-    wr32(o + 8, (uint32_t)iface);
-    wr32(o + 12, (uint32_t)(ts >> 32));
-    wr32(o + 16, (uint32_t)ts);
-    wr32(o + 20, (uint32_t)n_out);
-    wr32(o + 24, (uint32_t)orig_out);
-    memcpy(o + 28, d, (size_t)p.hl);
-    memcpy(frame, p.f, (size_t)p.hlen);
-    frame[1] &= 0xBF; /* Protected cleared */
-    uint8_t *q = pt + p.ptlen;
-    if (p.fcs) {
-        wr32(q, crc32_ieee(frame, (size_t)(p.hlen + p.ptlen)));
-        q += 4;
-    }
-    memset(q, 0, (size_t)pad);
-    wr32(q + pad, (uint32_t)total);
     self->skipped++;
     return out;
 refuse:
     PyErr_Clear();
     Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------ record loops over a reader's buffer */
+#define MAX_CAPLEN (256 << 10) /* krackwatch.wire.capture.MAX_CAPLEN: longer records are the reader's */
+
+static inline uint32_t
+rd32be(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+/* Output of one run: EPBs appended to the object's reusable buffer, or (no output) a scratch area the
+ * plaintext is decrypted into and dropped. */
+typedef struct {
+    int write;
+    size_t used;
+    long long records;
+    unsigned long long ts_min, ts_max;
+} RunState;
+
+static int
+obuf_reserve(Accel *self, size_t need)
+{
+    if (need <= self->ocap)
+        return 0;
+    size_t ncap = self->ocap ? self->ocap : (1 << 20);
+    while (ncap < need)
+        ncap *= 2;
+    uint8_t *nb = PyMem_Realloc(self->obuf, ncap);
+    if (nb == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->obuf = nb;
+    self->ocap = ncap;
+    return 0;
+}
+
+/* One record through the fast path as analyse_capture's loop would: 1 taken, 0 declined (the reader
+ * yields it and Python handles it), -1 error set. */
+static int
+run_record(Accel *self, RunState *st, long linktype, const uint8_t *d, Py_ssize_t n, long long iface,
+           unsigned long long ts, long long origlen)
+{
+    Parsed p;
+    if (!parse(self, linktype, d, n, &p))
+        return 0;
+    if (dup_reserve(self) < 0)
+        return -1;
+    int r;
+    if (st->write) {
+        long long n_out, orig_out, total = epb_size(self, &p, (unsigned long long)iface, n, origlen, &n_out,
+                                                    &orig_out);
+        if (total < 0)
+            return 0;
+        if (obuf_reserve(self, st->used + (size_t)total) < 0)
+            return -1;
+        r = epb_fill(self, &p, d, (uint32_t)iface, ts, n_out, orig_out, total, self->obuf + st->used);
+        if (r < 0)
+            return 0;
+        st->used += (size_t)total;
+    } else {
+        if (obuf_reserve(self, (size_t)p.ptlen + 1) < 0)
+            return -1;
+        r = decrypt_into(&p, self->obuf) ? commit(self, &p, self->obuf) : -1;
+        if (r < 0)
+            return 0;
+    }
+    self->skipped++;
+    if (st->records == 0 || ts < st->ts_min)
+        st->ts_min = ts;
+    if (st->records == 0 || ts > st->ts_max)
+        st->ts_max = ts;
+    st->records++;
+    return 1;
+}
+
+/* (pos, records, ts_min, ts_max, epbs) and, for pcapng_run, counts (steals it; None if NULL). */
+static PyObject *
+run_result(Accel *self, Py_ssize_t pos, const RunState *st, int with_counts, PyObject *counts)
+{
+    PyObject *blob = PyBytes_FromStringAndSize((const char *)self->obuf, st->write ? (Py_ssize_t)st->used : 0);
+    if (blob == NULL) {
+        Py_XDECREF(counts);
+        return NULL;
+    }
+    PyObject *lo = st->records ? PyLong_FromUnsignedLongLong(st->ts_min) : Py_NewRef(Py_None);
+    PyObject *hi = st->records ? PyLong_FromUnsignedLongLong(st->ts_max) : Py_NewRef(Py_None);
+    if (counts == NULL)
+        counts = Py_NewRef(Py_None);
+    if (lo == NULL || hi == NULL) {
+        Py_XDECREF(lo);
+        Py_XDECREF(hi);
+        Py_DECREF(blob);
+        Py_DECREF(counts);
+        return NULL;
+    }
+    if (with_counts)
+        return Py_BuildValue("(nLNNNN)", pos, st->records, lo, hi, blob, counts);
+    Py_DECREF(counts);
+    return Py_BuildValue("(nLNNN)", pos, st->records, lo, hi, blob);
+}
+
+/* pcap_run(buf, pos, big_endian, unit, header_size, linktype, interface)
+ *   -> (pos, records, ts_min, ts_max, epbs)
+ * Takes whole classic-pcap records from buf[pos:] through the fast path (as epb() with that output
+ * interface, or as decrypt() with interface -1) and stops before the first one it does not take: not
+ * complete in buf, longer than MAX_CAPLEN, or not for the fast path. The reader yields that one. */
+static PyObject *
+Accel_pcap_run(Accel *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError, "pcap_run(buf, pos, big_endian, unit, header_size, linktype, interface)");
+        return NULL;
+    }
+    const uint8_t *buf;
+    Py_ssize_t len;
+    if (!get_bytes(args[0], &buf, &len)) {
+        PyErr_SetString(PyExc_TypeError, "pcap_run: buf must be bytes");
+        return NULL;
+    }
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
+    int big = PyObject_IsTrue(args[2]);
+    long long unit = PyLong_AsLongLong(args[3]);
+    Py_ssize_t rec_hdr = PyLong_AsSsize_t(args[4]);
+    long linktype = PyLong_AsLong(args[5]);
+    long long iface = PyLong_AsLongLong(args[6]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (pos < 0 || (rec_hdr != 16 && rec_hdr != 24) || (unit != 1 && unit != 1000) || iface > 0xFFFFFFFFLL) {
+        PyErr_SetString(PyExc_ValueError, "pcap_run: bad record layout");
+        return NULL;
+    }
+    RunState st = {iface >= 0, 0, 0, 0, 0};
+    while (pos + rec_hdr <= len) {
+        const uint8_t *h = buf + pos;
+        uint32_t sec = big ? rd32be(h) : rd32(h), frac = big ? rd32be(h + 4) : rd32(h + 4);
+        uint32_t caplen = big ? rd32be(h + 8) : rd32(h + 8), origlen = big ? rd32be(h + 12) : rd32(h + 12);
+        if (caplen > MAX_CAPLEN || (Py_ssize_t)caplen > len - pos - rec_hdr)
+            break;
+        unsigned long long ts = (unsigned long long)sec * 1000000000ull + (unsigned long long)frac * (unsigned long long)unit;
+        int r = run_record(self, &st, linktype, h + rec_hdr, (Py_ssize_t)caplen, iface, ts, origlen);
+        if (r < 0)
+            return NULL;
+        if (r == 0)
+            break;
+        pos += rec_hdr + (Py_ssize_t)caplen;
+    }
+    return run_result(self, pos, &st, 0, NULL);
+}
+
+#define MAX_RUN_INTERFACES 256 /* EPBs naming a later interface of a section go to Python */
+
+/* pcapng_run(buf, pos, big_endian, interfaces, write) -> (pos, records, ts_min, ts_max, epbs, counts)
+ * The same over the pcapng Enhanced Packet Blocks of one section. interfaces: per local interface id a
+ * tuple (linktype, mul, div, offset_ns, output interface), the timestamp being ticks * mul // div +
+ * offset_ns as the reader computes it; an output interface of -1 leaves that interface's records to
+ * Python. write False: decrypt and count only. counts: records taken per local interface id, or None
+ * when none were. Any other block, an EPB with a comment or malformed options, and whatever the reader
+ * would report as damage stop the run. */
+static PyObject *
+Accel_pcapng_run(Accel *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "pcapng_run(buf, pos, big_endian, interfaces, write)");
+        return NULL;
+    }
+    const uint8_t *buf;
+    Py_ssize_t len;
+    if (!get_bytes(args[0], &buf, &len) || !PyTuple_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "pcapng_run: buf must be bytes and interfaces a tuple");
+        return NULL;
+    }
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
+    int big = PyObject_IsTrue(args[2]);
+    int write = PyObject_IsTrue(args[4]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (pos < 0) {
+        PyErr_SetString(PyExc_ValueError, "pcapng_run: negative position");
+        return NULL;
+    }
+    Py_ssize_t nif = PyTuple_GET_SIZE(args[3]);
+    if (nif > MAX_RUN_INTERFACES)
+        nif = MAX_RUN_INTERFACES;
+    struct {
+        long linktype;
+        unsigned long long mul, div;
+        long long off;
+        long long out;
+    } ifs[MAX_RUN_INTERFACES];
+    long long counts[MAX_RUN_INTERFACES];
+    for (Py_ssize_t i = 0; i < nif; i++) {
+        PyObject *t = PyTuple_GET_ITEM(args[3], i);
+        if (!PyArg_ParseTuple(t, "lKKLL:pcapng_run", &ifs[i].linktype, &ifs[i].mul, &ifs[i].div, &ifs[i].off,
+                              &ifs[i].out))
+            return NULL;
+        if (ifs[i].div == 0 || ifs[i].out > 0xFFFFFFFFLL) {
+            PyErr_SetString(PyExc_ValueError, "pcapng_run: bad interface layout");
+            return NULL;
+        }
+        counts[i] = 0;
+    }
+    RunState st = {write, 0, 0, 0, 0};
+    while (pos + 32 <= len) {
+        const uint8_t *h = buf + pos;
+        uint32_t btype = big ? rd32be(h) : rd32(h), blen = big ? rd32be(h + 4) : rd32(h + 4);
+        if (btype != 6 || blen < 32 || (blen & 3) || (Py_ssize_t)blen > len - pos)
+            break;
+        uint32_t ifid = big ? rd32be(h + 8) : rd32(h + 8);
+        uint32_t caplen = big ? rd32be(h + 20) : rd32(h + 20), origlen = big ? rd32be(h + 24) : rd32(h + 24);
+        Py_ssize_t tail = blen - 4, dend = 28 + (Py_ssize_t)caplen;
+        if ((big ? rd32be(h + tail) : rd32(h + tail)) != blen || caplen > MAX_CAPLEN || dend > tail ||
+            ifid >= (uint32_t)nif || ifs[ifid].out < 0)
+            break;
+        /* Options: anything but a well-formed list without opt_comment goes to the reader. */
+        Py_ssize_t o = (dend + 3) & ~(Py_ssize_t)3;
+        int plain = 1;
+        while (o + 4 <= tail) {
+            unsigned code = big ? (unsigned)((h[o] << 8) | h[o + 1]) : (unsigned)(h[o] | (h[o + 1] << 8));
+            unsigned olen = big ? (unsigned)((h[o + 2] << 8) | h[o + 3]) : (unsigned)(h[o + 2] | (h[o + 3] << 8));
+            if (code == 0)
+                break;
+            if (code == 1 || o + 4 + (Py_ssize_t)olen > tail) {
+                plain = 0;
+                break;
+            }
+            o = (o + 4 + (Py_ssize_t)olen + 3) & ~(Py_ssize_t)3;
+        }
+        if (!plain)
+            break;
+        unsigned long long ticks = ((unsigned long long)(big ? rd32be(h + 12) : rd32(h + 12)) << 32) |
+                                   (big ? rd32be(h + 16) : rd32(h + 16));
+        /* ticks * mul // div + offset_ns, refused (left to Python's integers) where 64 bits do not hold it */
+        if (ifs[ifid].mul && ticks > ULLONG_MAX / ifs[ifid].mul)
+            break;
+        unsigned long long t = ticks * ifs[ifid].mul / ifs[ifid].div;
+        long long off = ifs[ifid].off;
+        if (off < 0 ? t < (unsigned long long)-(off + 1) + 1ull : t > ULLONG_MAX - (unsigned long long)off)
+            break;
+        t += (unsigned long long)off;
+        int r = run_record(self, &st, ifs[ifid].linktype, h + 28, (Py_ssize_t)caplen, write ? ifs[ifid].out : -1, t,
+                           origlen);
+        if (r < 0)
+            return NULL;
+        if (r == 0)
+            break;
+        counts[ifid]++;
+        pos += blen;
+    }
+    PyObject *c = NULL;
+    if (st.records) {
+        if ((c = PyTuple_New(nif)) == NULL)
+            return NULL;
+        for (Py_ssize_t i = 0; i < nif; i++) {
+            PyObject *v = PyLong_FromLongLong(counts[i]);
+            if (v == NULL) {
+                Py_DECREF(c);
+                return NULL;
+            }
+            PyTuple_SET_ITEM(c, i, v);
+        }
+    }
+    return run_result(self, pos, &st, 1, c);
 }
 
 /* add(pair, gcm, tk, link, group, slot) -> bool: cache the key that worked for A1 || A2 (replacing the
@@ -711,6 +1000,7 @@ Accel_dealloc(Accel *self)
     Accel_tp_clear(self);
     PyMem_Free(self->keys);
     PyMem_Free(self->dups);
+    PyMem_Free(self->obuf);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -719,6 +1009,11 @@ static PyMethodDef Accel_methods[] = {
      "decrypt(linktype, data) -> (frame, link_header, fcs, group, slot, duplicate) or None"},
     {"epb", (PyCFunction)(void (*)(void))Accel_epb, METH_FASTCALL,
      "epb(linktype, data, interface, ts_ns, caplen, origlen) -> pcapng EPB bytes or None"},
+    {"pcap_run", (PyCFunction)(void (*)(void))Accel_pcap_run, METH_FASTCALL,
+     "pcap_run(buf, pos, big_endian, unit, header_size, linktype, interface) -> (pos, records, ts_min, "
+     "ts_max, epbs)"},
+    {"pcapng_run", (PyCFunction)(void (*)(void))Accel_pcapng_run, METH_FASTCALL,
+     "pcapng_run(buf, pos, big_endian, interfaces) -> (pos, records, ts_min, ts_max, epbs[, counts])"},
     {"add", (PyCFunction)Accel_add, METH_VARARGS, "add(pair, gcm, tk, link, group, slot) -> bool"},
     {"clear", (PyCFunction)Accel_clear, METH_NOARGS, "forget every cached key"},
     {"duplicate", (PyCFunction)Accel_duplicate, METH_VARARGS, "duplicate(pair, tid, seq, retry) -> bool"},

@@ -110,6 +110,82 @@ def _networks(dec: Decryptor) -> list[NetworkSummary]:
     return out
 
 
+_U64 = 1 << 64
+_I64 = 1 << 63
+
+
+class _Bulk:
+    """The compiled fast path as the reader's :class:`~krackwatch.wire.capture.BulkConsumer`: runs of
+    records it can decrypt go from the reader's buffer to the output (or the counters) without a
+    :class:`Record` or a Python call each. It takes exactly the records analyse_capture's loop would
+    hand to ``Decryptor.fast_epb`` (or, without output, to the compiled decrypt) and writes the same
+    blocks; everything else is yielded to that loop. Keeps its own tallies, folded in at the end."""
+
+    def __init__(self, dec: Decryptor, write: Callable[[bytes], object] | None, out_if: dict[int, int]) -> None:
+        c = dec._c
+        assert c is not None
+        self._pcap_run = c.pcap_run
+        self._pcapng_run = c.pcapng_run
+        self._write = write
+        self._out_if = out_if
+        self._layout_key: tuple[object, int] | None = None
+        self._table: tuple[tuple[int, int, int, int, int], ...] = ()
+        self.frames = 0
+        self.per_iface: Counter[int] = Counter()
+        self.iface_type: dict[int, int] = {}
+        self.first_ts: int | None = None
+        self.last_ts: int | None = None
+        self.tick: Callable[[], None] | None = None
+
+    def _taken(self, n: int, lo: int, hi: int, blob: bytes) -> None:
+        if blob:
+            self._write(blob)  # type: ignore[misc]
+        self.frames += n
+        if self.first_ts is None or lo < self.first_ts:
+            self.first_ts = lo
+        if self.last_ts is None or hi > self.last_ts:
+            self.last_ts = hi
+        if self.tick is not None:
+            self.tick()
+
+    def pcap(self, buf: bytes, pos: int, big_endian: bool, unit: int, header_size: int,
+             linktype: int) -> tuple[int, int]:
+        if self._write is None:
+            out = -1
+        elif (out := self._out_if.get(0)) is None:
+            return pos, 0  # the first record registers the output interface on the Python path
+        pos, n, lo, hi, blob = self._pcap_run(buf, pos, big_endian, unit, header_size, linktype, out)
+        if n:
+            self.per_iface[0] += n
+            self.iface_type[0] = linktype
+            self._taken(n, lo, hi, blob)
+        return pos, n
+
+    def pcapng(self, buf: bytes, pos: int, big_endian: bool,
+               interfaces: tuple[tuple[int, int, int, int, int], ...]) -> tuple[int, int]:
+        key = (interfaces, len(self._out_if))
+        if key != self._layout_key:
+            self._layout_key = key
+            self._table = tuple(self._layout(*i) for i in interfaces)
+        pos, n, lo, hi, blob, counts = self._pcapng_run(buf, pos, big_endian, self._table, self._write is not None)
+        if n:
+            for (gidx, linktype, *_), k in zip(interfaces, counts):
+                if k:
+                    self.per_iface[gidx] += k
+                    self.iface_type[gidx] = linktype
+            self._taken(n, lo, hi, blob)
+        return pos, n
+
+    def _layout(self, gidx: int, linktype: int, mul: int, div: int, off: int) -> tuple[int, int, int, int, int]:
+        if self._write is None:
+            out = 0
+        else:
+            out = self._out_if.get(gidx, -1)  # -1 until the Python path has registered the interface
+        if not (0 <= mul < _U64 and 0 < div < _U64 and -_I64 <= off < _I64 and 0 <= linktype < 1 << 31):
+            out = -1  # beyond 64-bit arithmetic: those records stay on the Python path
+        return linktype, mul, div, off, out
+
+
 def analyse_capture(
     source: str | os.PathLike | BinaryIO,
     keys: KeyRing | None = None,
@@ -139,6 +215,11 @@ def analyse_capture(
     with open_capture(source) as reader:
         summary.format = reader.format
         next_tick = 4096
+        bulk = None
+        if dec._c is not None and decrypt and dec.keys:
+            bulk = reader.bulk = _Bulk(dec, write_block, out_if)
+            if progress is not None:
+                bulk.tick = lambda: progress(reader.position, reader.size)
         for rec in reader:
             frames += 1
             iface = rec.interface
@@ -184,6 +265,13 @@ def analyse_capture(
         summary.interfaces = len(reader.interfaces)
         if progress is not None:
             progress(reader.position, reader.size)
+    if bulk is not None and bulk.frames:
+        frames += bulk.frames
+        for iface, n in bulk.per_iface.items():
+            per_iface[iface] = per_iface.get(iface, 0) + n
+            iface_type.setdefault(iface, bulk.iface_type[iface])
+        first_ts = bulk.first_ts if first_ts is None else min(first_ts, bulk.first_ts)
+        last_ts = bulk.last_ts if last_ts is None else max(last_ts, bulk.last_ts)
     summary.frames = frames
     summary.written = frames if writer is not None else 0
     summary.first_ts_ns, summary.last_ts_ns = first_ts, last_ts

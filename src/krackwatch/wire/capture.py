@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import BinaryIO, Self
+from typing import BinaryIO, Protocol, Self
 
 from krackwatch.errors import InputError
 from krackwatch.wire.errors import EncodeError
@@ -33,6 +33,7 @@ from krackwatch.wire.linklayer import LinkType
 
 __all__ = [
     "MAX_CAPLEN",
+    "BulkConsumer",
     "CaptureError",
     "CaptureReader",
     "Interface",
@@ -134,6 +135,24 @@ if Record.__slots__ != _RecordBuilder.__slots__:  # identical layouts are what m
     raise ImportError("Record and _RecordBuilder must declare the same slots in the same order")
 
 
+class BulkConsumer(Protocol):
+    """Takes runs of records straight from the reader's buffer, before they become :class:`Record` objects.
+
+    The reader calls it at each record boundary with the buffer, the position and the record layout; it
+    consumes zero or more complete records from ``buf[pos:]`` (never past the end of ``buf``) and returns
+    the new position and how many it took. Those records are not yielded; the next one is (after any
+    refill, damage check or non-packet block, which stay with the reader). A pcapng interface is
+    ``(global index, linktype, mul, div, offset_ns)``, its timestamps being ``ticks * mul // div +
+    offset_ns``; the tuple covers the current section's interfaces in local id order.
+    """
+
+    def pcap(self, buf: bytes, pos: int, big_endian: bool, unit: int, header_size: int,
+             linktype: int) -> tuple[int, int]: ...
+
+    def pcapng(self, buf: bytes, pos: int, big_endian: bool,
+               interfaces: tuple[tuple[int, int, int, int, int], ...]) -> tuple[int, int]: ...
+
+
 class _CountingReader(io.RawIOBase):
     """Raw input that remembers how many bytes were consumed (for progress) and can replay a prefix."""
 
@@ -174,6 +193,7 @@ class CaptureReader:
     interfaces: list[Interface]  # grows as interface description blocks are read
     error: CaptureError | None  # set when damage ended the iteration (after every good record)
     size: int | None  # size of the underlying file from where reading started, when known
+    bulk: BulkConsumer | None  # set before iterating to let it take runs of records (see BulkConsumer)
 
     def __init__(
         self,
@@ -196,6 +216,7 @@ class CaptureReader:
         self.compression = compression
         self.interfaces = []
         self.error = None
+        self.bulk = None
         self._buf = head
         if head[:4] == b"\n\r\r\n":
             self.format = "pcapng"
@@ -287,6 +308,8 @@ class CaptureReader:
         builder = _RecordBuilder
         record_cls = Record
         no_comments: tuple[str, ...] = ()
+        bulk = self.bulk.pcap if self.bulk is not None else None
+        big = order == ">"
         try:
             while True:
                 if pos > limit:
@@ -302,6 +325,12 @@ class CaptureReader:
                             f"record {number + 1}: header truncated ({buflen} of {rec_hdr} octets)", base
                         )
                         return
+                if bulk is not None:
+                    pos, taken = bulk(buf, pos, big, unit, rec_hdr, linktype)
+                    if taken:
+                        number += taken
+                        if pos > limit:
+                            continue
                 sec, frac, caplen, origlen = unpack(buf, pos)
                 start = pos + rec_hdr
                 end = start + caplen
@@ -385,8 +414,13 @@ class CaptureReader:
         record_cls = Record
         no_comments: tuple[str, ...] = ()
         epb_type, pb_type, max_caplen = _EPB, _PB, MAX_CAPLEN
+        bulk = self.bulk.pcapng if self.bulk is not None else None
+        layout: tuple[tuple[int, int, int, int, int], ...] = ()  # ifaces as BulkConsumer describes them
         try:
             while True:
+                if bulk is not None and section >= 0 and pos + 28 <= buflen:
+                    pos, taken = bulk(buf, pos, order == ">", layout)
+                    number += taken
                 if pos + 28 > buflen:
                     base += pos
                     buf = self._refill(buf[pos:], 28)
@@ -524,6 +558,7 @@ class CaptureReader:
                         self._fail(f"interface description block too short ({blen} octets)", base + pos)
                         return
                     ifaces.append(self._interface(buf, pos, end, order, section))
+                    layout = tuple(i[:5] for i in ifaces)
                 elif btype == _SHB:
                     if blen < 28:
                         self._fail(f"section header block too short ({blen} octets)", base + pos)
@@ -534,6 +569,7 @@ class CaptureReader:
                         return
                     section += 1
                     ifaces = []
+                    layout = ()
                     last_ifid = -1
                 # everything else (NRB, ISB, DSB, custom, journal ...) carries no packets: skipped
                 pos = end
