@@ -220,3 +220,21 @@ def test_timestamps_beyond_64_bits_stay_on_python_path(spy):
     data = b"".join(out)
     assert _run(data, cap.keyring, accelerate=True, output=True) == _run(
         data, cap.keyring, accelerate=False, output=True)
+
+
+def test_run_api_declines_what_it_cannot_read():
+    """Direct calls: a buffer that is not bytes, a position past the end, or an interface left to Python
+    take nothing and hand the position back unchanged."""
+    from krackwatch.decrypt import _fastpath
+
+    cap, recs = _records()
+    data = _pcap(recs)
+    a = _fastpath.Accel()
+    assert a.pcap_run(bytearray(data), 24, False, 1000, 16, 127, 0) == (24, 0, None, None, b"")
+    assert a.pcap_run(data, len(data) + 5, False, 1000, 16, 127, 0) == (len(data) + 5, 0, None, None, b"")
+    assert a.pcap_run(data, 24, False, 1000, 16, 127, 0) == (24, 0, None, None, b"")  # no key cached yet
+    ng = _shb("<") + _idb("<") + _epb("<", 0, 5, recs[0][1])
+    start = len(_shb("<") + _idb("<"))
+    assert a.pcapng_run(ng, start, False, ((127, 1000, 1, 0, -1),), True) == (start, 0, None, None, b"", None)
+    with pytest.raises(ValueError):
+        a.pcap_run(data, 24, False, 7, 16, 127, 0)  # a fraction unit pcap does not have

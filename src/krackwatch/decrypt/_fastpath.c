@@ -681,12 +681,9 @@ Accel_pcap_run(Accel *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "pcap_run(buf, pos, big_endian, unit, header_size, linktype, interface)");
         return NULL;
     }
-    const uint8_t *buf;
-    Py_ssize_t len;
-    if (!get_bytes(args[0], &buf, &len)) {
-        PyErr_SetString(PyExc_TypeError, "pcap_run: buf must be bytes");
-        return NULL;
-    }
+    const uint8_t *buf = NULL;
+    Py_ssize_t len = 0;
+    get_bytes(args[0], &buf, &len); /* anything but bytes: nothing taken, the reader does it all */
     Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
     int big = PyObject_IsTrue(args[2]);
     long long unit = PyLong_AsLongLong(args[3]);
@@ -733,10 +730,11 @@ Accel_pcapng_run(Accel *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "pcapng_run(buf, pos, big_endian, interfaces, write)");
         return NULL;
     }
-    const uint8_t *buf;
-    Py_ssize_t len;
-    if (!get_bytes(args[0], &buf, &len) || !PyTuple_Check(args[3])) {
-        PyErr_SetString(PyExc_TypeError, "pcapng_run: buf must be bytes and interfaces a tuple");
+    const uint8_t *buf = NULL;
+    Py_ssize_t len = 0;
+    get_bytes(args[0], &buf, &len); /* anything but bytes: nothing taken, the reader does it all */
+    if (!PyTuple_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "pcapng_run: interfaces must be a tuple");
         return NULL;
     }
     Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
