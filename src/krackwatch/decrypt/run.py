@@ -135,7 +135,8 @@ class _Bulk:
         self.iface_type: dict[int, int] = {}
         self.first_ts: int | None = None
         self.last_ts: int | None = None
-        self.tick: Callable[[], None] | None = None
+        self.tick: Callable[[], None] | None = None  # progress, every 4096 records or so
+        self._next_tick = 0
 
     def _taken(self, n: int, lo: int, hi: int, blob: bytes) -> None:
         if blob:
@@ -145,7 +146,8 @@ class _Bulk:
             self.first_ts = lo
         if self.last_ts is None or hi > self.last_ts:
             self.last_ts = hi
-        if self.tick is not None:
+        if self.tick is not None and self.frames >= self._next_tick:
+            self._next_tick = self.frames + 4096
             self.tick()
 
     def pcap(self, buf: bytes, pos: int, big_endian: bool, unit: int, header_size: int,
