@@ -8,7 +8,9 @@ times each tool on the file and prints frames/s and peak RSS side by side.
 
     python benchmarks/decrypt.py [--size-mb 200] [--workdir benchmarks/work] [--repeat 3]
 
-krackwatch runs on the pcap and on the same records converted to pcapng (airdecap-ng reads pcap only);
+krackwatch runs on the pcap and on the same records converted to pcapng (airdecap-ng reads pcap only); both
+krackwatch and airdecap-ng also run on the same frames behind a radiotap header as Linux mac80211 writes it
+(three presence words, FCS kept), the form most monitor-mode captures take;
 every tool runs --repeat times, interleaved; the median is reported with every run's time.
 
 This is a benchmark script, not a test: figures go to benchmarks/RESULTS.md by hand.
@@ -26,6 +28,7 @@ import struct
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +121,28 @@ def to_pcapng(src: Path, dst: Path) -> None:
         w.flush()
 
 
+# A radiotap header as Linux mac80211 writes it for a received frame: three presence words (radiotap
+# namespace with TSFT, Flags, Rate, Channel, antenna signal, RX flags, then two per-antenna words), FCS kept.
+_RT_WORDS = (0xA000482F, 0xA0000820, 0x00000820)
+
+
+def _radiotap_header(ts_ns: int) -> bytes:
+    head = struct.pack("<BBH3I", 0, 0, 0, *_RT_WORDS)
+    head += bytes(-len(head) % 8)
+    head += struct.pack("<QBBHHbxH", ts_ns // 1000, 0x10, 0x6C, 2437, 0x00C0, -42, 0)  # ... RX flags
+    head += struct.pack("<bBbB", -42, 0, -44, 1)  # antenna 0 and 1 signal + index
+    return head[:2] + struct.pack("<H", len(head)) + head[4:]
+
+
+def to_radiotap(src: Path, dst: Path) -> None:
+    """The same 802.11 frames behind a mac80211-style radiotap header with the FCS appended (pcap, 127)."""
+    with open_capture(src) as reader, open(dst, "wb", buffering=1 << 20) as f:
+        w = PcapWriter(f, 127, nanosecond=False)
+        for rec in reader:
+            frame = rec.data + struct.pack("<I", zlib.crc32(rec.data))
+            w.write(rec.ts_ns, _radiotap_header(rec.ts_ns) + frame)
+
+
 def krackwatch_command() -> str:
     """The installed console script next to this interpreter (not a version manager's shim in front of it)."""
     here = Path(sys.executable).with_name("krackwatch")
@@ -137,7 +162,7 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "work")
     ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds of every tool (default 3)")
     ap.add_argument("--skip", nargs="*", default=[],
-                    help="tools to skip: krackwatch krackwatch-pcapng tshark airdecap-ng")
+                    help="tools or inputs to skip: krackwatch krackwatch-pcapng radiotap tshark airdecap-ng")
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     big = args.workdir / f"decrypt-{args.size_mb}mb.pcap"
@@ -148,6 +173,9 @@ def main() -> None:
     big_ng = big.with_suffix(".pcapng")
     if "krackwatch-pcapng" not in args.skip and not big_ng.exists():
         to_pcapng(big, big_ng)
+    big_rt = big.with_name(big.stem + "-radiotap.pcap")
+    if "radiotap" not in args.skip and not big_rt.exists():
+        to_radiotap(big, big_rt)
     with open_capture(big) as r:
         frames = sum(1 for _ in r)
     size = big.stat().st_size
@@ -171,35 +199,40 @@ def main() -> None:
                                          "frame.number"], env)
         return el, rss, (len(so.splitlines()) if rc == 0 else f"rc={rc}")
 
-    def airdecap():
-        el, rss, so, _se, rc = run_child(["airdecap-ng", "-e", SSID, "-p", PASSPHRASE, str(big)], env)
+    def airdecap(path: Path):
+        el, rss, so, _se, rc = run_child(["airdecap-ng", "-e", SSID, "-p", PASSPHRASE, str(path)], env)
         m = re.search(r"Number of decrypted WPA\s+packets\s+(\d+)", so.decode(errors="replace"))
-        dec_out = big.with_name(big.stem + "-dec.pcap")
+        dec_out = path.with_name(path.stem + "-dec.pcap")
         if dec_out.exists():
             dec_out.unlink()
         return el, rss, (int(m.group(1)) if m else f"rc={rc}")
 
     tools = []
     if "krackwatch" not in args.skip:
-        tools.append(("krackwatch decrypt -o (pcap)", lambda: krackwatch(big)))
+        tools.append(("krackwatch decrypt -o (pcap)", big, lambda: krackwatch(big)))
     if "krackwatch-pcapng" not in args.skip:
-        tools.append(("krackwatch decrypt -o (pcapng)", lambda: krackwatch(big_ng)))
+        tools.append(("krackwatch decrypt -o (pcapng)", big_ng, lambda: krackwatch(big_ng)))
     if "airdecap-ng" not in args.skip and shutil.which("airdecap-ng"):
-        tools.append(("airdecap-ng", airdecap))
+        tools.append(("airdecap-ng (pcap)", big, lambda: airdecap(big)))
+    if "radiotap" not in args.skip:
+        if "krackwatch" not in args.skip:
+            tools.append(("krackwatch decrypt -o (radiotap)", big_rt, lambda: krackwatch(big_rt)))
+        if "airdecap-ng" not in args.skip and shutil.which("airdecap-ng"):
+            tools.append(("airdecap-ng (radiotap)", big_rt, lambda: airdecap(big_rt)))
     if "tshark" not in args.skip and shutil.which("tshark"):
-        tools.append(("tshark (decrypt, count)", tshark))
-    results: dict[str, list[tuple[float, int, object]]] = {name: [] for name, _ in tools}
+        tools.append(("tshark (decrypt, count)", big, tshark))
+    results: dict[str, list[tuple[float, int, object]]] = {name: [] for name, _, _ in tools}
     for _ in range(args.repeat):  # interleaved, so a slow spell of the machine hits every tool alike
-        for name, fn in tools:
+        for name, _, fn in tools:
             results[name].append(fn())
 
     print(f"{'tool':32} {'median s':>9} {'runs (s)':>24} {'frames/s':>10} {'MB/s':>7} {'peak RSS MB':>12}  decrypted")
-    for name, _ in tools:
+    for name, path, _ in tools:
         runs = results[name]
         med = statistics.median(r[0] for r in runs)
         rss = max(r[1] for r in runs)
         each = " ".join(f"{r[0]:.2f}" for r in runs)
-        print(f"{name:32} {med:9.2f} {each:>24} {frames / med:10,.0f} {size / 1e6 / med:7.1f} {rss / 1024:12.1f}"
+        print(f"{name:32} {med:9.2f} {each:>24} {frames / med:10,.0f} {path.stat().st_size / 1e6 / med:7.1f} {rss / 1024:12.1f}"
               f"  {runs[-1][2]}")
 
 

@@ -295,14 +295,41 @@ parse(Accel *self, long linktype, const uint8_t *d, Py_ssize_t n, Parsed *p)
     Py_ssize_t hl;
     unsigned flags = 0;
     if (linktype == 127) {
-        /* Radiotap with one present word (no Ext/namespace bits); Flags at 8, or 16 after TSFT. */
-        if (n < 8 || (d[7] & 0xE0) || d[0])
+        /* Radiotap exactly as krackwatch.wire.radiotap.radiotap_summary reads it (anything it calls
+         * malformed is refused): version 0, 8 <= it_len <= n, every presence word (Ext, bit 31) inside
+         * it_len, then the fields of bits 0-5 of the first word (TSFT u64, Flags u8, Rate u8, Channel
+         * 2 x u16, FHSS 2 x u8 aligned to 2 as Linux has it, antenna signal s8), each aligned to its size from
+         * the header's start (radiotap.org), inside it_len. Only Flags is used. */
+        if (n < 8 || d[0])
             return 0;
         hl = d[2] | (d[3] << 8);
-        if (n < hl + 32)
+        if (hl < 8 || hl > n)
             return 0;
-        if ((d[4] & 2) && hl > 16)
-            flags = (d[4] & 1) ? d[16] : d[8];
+        uint32_t w0 = rd32(d + 4), w = w0;
+        Py_ssize_t off = 8;
+        while (w & 0x80000000u) {
+            if (off + 4 > hl)
+                return 0;
+            w = rd32(d + off);
+            off += 4;
+        }
+        Py_ssize_t flags_at = -1;
+        if (w0 & 0x01)
+            off = ((off + 7) & ~(Py_ssize_t)7) + 8;
+        if (w0 & 0x02)
+            flags_at = off++;
+        if (w0 & 0x04)
+            off += 1;
+        if (w0 & 0x08)
+            off = ((off + 1) & ~(Py_ssize_t)1) + 4;
+        if (w0 & 0x10)
+            off = ((off + 1) & ~(Py_ssize_t)1) + 2;
+        if (w0 & 0x20)
+            off += 1;
+        if (off > hl)
+            return 0;
+        if (flags_at >= 0)
+            flags = d[flags_at];
     } else if (linktype == 105) {
         hl = 0;
         if (n < 32)

@@ -43,6 +43,7 @@ from krackwatch.decrypt.state import (
 from krackwatch.wire import dot11, eapol, elements
 from krackwatch.wire.errors import DecodeError
 from krackwatch.wire.linklayer import FcsStatus, UnsupportedLinkType, split_link
+from krackwatch.wire.radiotap import radiotap_summary
 
 try:  # the compiled fast path (setup.py builds it when a compiler and OpenSSL headers are there)
     from krackwatch.decrypt import _fastpath
@@ -213,19 +214,18 @@ class Decryptor:
 
         Does what the full path does for such a frame (FCS check as ``fcs_mode="auto"``, decryption,
         duplicate detection) without building intermediate objects; returns None to hand anything
-        else (other link types, radiotap with extended bitmaps, bad FCS, a key that no longer fits)
+        else (other link types, a malformed radiotap header, bad FCS, a key that no longer fits)
         to the full path.
         """
         n = len(data)
         if linktype == 127:
-            # Radiotap with one present word: Flags, when present, sits at offset 8 (16 after TSFT).
-            if n < 8 or data[7] & 0xE0 or data[0]:
+            # The full path's own radiotap reading, so a header it calls malformed is never decrypted here.
+            try:
+                hl, flags, _freq, _signal = radiotap_summary(data)
+            except DecodeError:
                 return None
-            hl = data[2] | (data[3] << 8)
-            if n < hl + 32:
-                return None
-            present = data[4]
-            flags = (data[16] if present & 1 else data[8]) if present & 2 and hl > 16 else 0
+            if flags is None:
+                flags = 0
         elif linktype == 105:
             hl = 0
             flags = 0
