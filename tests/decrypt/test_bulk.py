@@ -227,7 +227,7 @@ def test_run_api_declines_what_it_cannot_read():
     take nothing and hand the position back unchanged."""
     from krackwatch.decrypt import _fastpath
 
-    cap, recs = _records()
+    _cap, recs = _records()
     data = _pcap(recs)
     a = _fastpath.Accel()
     assert a.pcap_run(bytearray(data), 24, False, 1000, 16, 127, 0) == (24, 0, None, None, b"")
