@@ -17,6 +17,7 @@ FT key hierarchy 12.7.1.7 and FT protocol 13.4-13.8, CCMP 12.5.3, GCMP 12.5.5, T
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import struct
@@ -989,3 +990,9 @@ SCENARIOS: dict[str, Callable[[], Capture]] = {
                                        handshake={"m1_twice": True}),
     "ptk-rekey": lambda: psk_network("ptk-rekey", ptk_rekey=True, pcapng=False),
 }
+
+
+@functools.cache
+def scenario(name: str) -> Capture:
+    """``SCENARIOS[name]()``, built once per test session (the captures are deterministic; treat as read-only)."""
+    return SCENARIOS[name]()

@@ -28,14 +28,7 @@ if not engine.ACCELERATED:
     pytest.skip("krackwatch.decrypt._fastpath was not built (no compiler or OpenSSL headers)",
                 allow_module_level=True)
 
-_CAP: dict[str, synth.Capture] = {}
 _DEFAULT_CHUNK = capture.CHUNK
-
-
-def _scenario(name: str = "psk-ccmp128") -> synth.Capture:
-    if name not in _CAP:
-        _CAP[name] = synth.SCENARIOS[name]()
-    return _CAP[name]
 
 
 # --------------------------------------------------------------------------- hand-built containers
@@ -114,7 +107,7 @@ def _pcapng_variety(records) -> bytes:
 def _records(name: str = "psk-ccmp128"):
     """The scenario's records plus its protected data repeated under rising sequence numbers (the same PN
     again is a replay the decryptor still decrypts; what matters here is that many records go through C)."""
-    cap = _scenario(name)
+    cap = synth.scenario(name)
     recs = list(cap.records)
     ts = recs[-1][0]
     protected = [d for (_, d), e in zip(cap.records, cap.expected) if e is not None]
@@ -191,7 +184,7 @@ def test_truncated_anywhere_identical(layout, where, chunk):
     """A capture cut at any octet: the same records, output and error (text and offset) either way."""
     data = _CUTS[layout]
     cut = data[: max(24 if layout.startswith("pcap-") else 28, int(len(data) * where))]
-    ring = _scenario().keyring
+    ring = synth.scenario("psk-ccmp128").keyring
     old = capture.CHUNK
     capture.CHUNK = chunk
     try:

@@ -20,18 +20,10 @@ from hypothesis import strategies as st
 from krackwatch.decrypt import engine
 from krackwatch.decrypt.engine import Decryptor
 
-_CAP: list[synth.Capture] = []
-
-
-def _cap() -> synth.Capture:
-    if not _CAP:
-        _CAP.append(synth.SCENARIOS["psk-ccmp128"]())
-    return _CAP[0]
-
 
 def _primed(accelerate: bool) -> tuple[Decryptor, list[bytes]]:
     """A decryptor fed the whole scenario, and the bare 802.11 frames (no FCS) its key cache covers."""
-    cap = _cap()
+    cap = synth.scenario("psk-ccmp128")
     dec = Decryptor(cap.keyring, accelerate=accelerate)
     frames = []
     for (_, data), exp in zip(cap.records, cap.expected):

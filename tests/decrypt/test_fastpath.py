@@ -77,18 +77,9 @@ class _Spy:
         return getattr(self.inner, name)
 
 
-_SCENARIO_CACHE: dict[str, synth.Capture] = {}
-
-
-def _scenario(name: str) -> synth.Capture:
-    if name not in _SCENARIO_CACHE:
-        _SCENARIO_CACHE[name] = synth.SCENARIOS[name]()
-    return _SCENARIO_CACHE[name]
-
-
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_scenarios_identical(name, tmp_path):
-    cap = _scenario(name)
+    cap = synth.scenario(name)
     path = tmp_path / "in.pcapng"
     cap.write(path)
     (fast, fast_out), (slow, slow_out) = _both(path, cap.keyring)
@@ -138,7 +129,7 @@ def _epb_python(dec: Decryptor, linktype: int, data: bytes, ts: int) -> bytes:
 def _primed(name: str) -> tuple[Decryptor, Decryptor, list[bytes]]:
     """Two decryptors (C on, C off) fed the scenario up to its first protected data frame that C takes;
     and the protected records that follow (the material to mutate)."""
-    cap = _scenario(name)
+    cap = synth.scenario(name)
     a, b = Decryptor(cap.keyring, accelerate=True), Decryptor(cap.keyring)
     rest = []
     for i, (_, data) in enumerate(cap.records):
@@ -299,7 +290,7 @@ def test_crafted_records_identical(name, data):
 def test_epb_layout_and_fcs():
     """A decrypted record with an FCS: the EPB carries the recomputed FCS; the interface, timestamp and
     original length fields are where pcapng (draft-ietf-opsawg-pcapng 4.3) puts them."""
-    cap = _scenario("psk-ccmp128")
+    cap = synth.scenario("psk-ccmp128")
     assert cap.fcs
     a, b, rest = _primed("psk-ccmp128")
     ts = (5 << 32) + 7
@@ -329,7 +320,7 @@ def test_crc32_is_the_802_3_crc(data):
 
 def test_invalidation_on_key_install():
     """A key installed (here: a second handshake, ptk-rekey) clears the compiled cache as the Python one."""
-    cap = _scenario("ptk-rekey")
+    cap = synth.scenario("ptk-rekey")
     a = Decryptor(cap.keyring, accelerate=True)
     spy = a._c = _Spy(a._c)
     cleared = []

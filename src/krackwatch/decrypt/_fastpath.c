@@ -598,10 +598,17 @@ refuse:
 /* ------------------------------------------------------------------ record loops over a reader's buffer */
 #define MAX_CAPLEN (256 << 10) /* krackwatch.wire.capture.MAX_CAPLEN: longer records are the reader's */
 
+/* A capture file's own byte order (pcap and each pcapng section say which). */
 static inline uint32_t
-rd32be(const uint8_t *p)
+rd32o(const uint8_t *p, int big)
 {
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+    return big ? ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3] : rd32(p);
+}
+
+static inline unsigned
+rd16o(const uint8_t *p, int big)
+{
+    return big ? (unsigned)((p[0] << 8) | p[1]) : (unsigned)(p[0] | (p[1] << 8));
 }
 
 /* Output of one run: EPBs appended to the object's reusable buffer, or (no output) a scratch area the
@@ -726,8 +733,8 @@ Accel_pcap_run(Accel *self, PyObject *const *args, Py_ssize_t nargs)
     RunState st = {iface >= 0, 0, 0, 0, 0};
     while (pos + rec_hdr <= len) {
         const uint8_t *h = buf + pos;
-        uint32_t sec = big ? rd32be(h) : rd32(h), frac = big ? rd32be(h + 4) : rd32(h + 4);
-        uint32_t caplen = big ? rd32be(h + 8) : rd32(h + 8), origlen = big ? rd32be(h + 12) : rd32(h + 12);
+        uint32_t sec = rd32o(h, big), frac = rd32o(h + 4, big);
+        uint32_t caplen = rd32o(h + 8, big), origlen = rd32o(h + 12, big);
         if (caplen > MAX_CAPLEN || (Py_ssize_t)caplen > len - pos - rec_hdr)
             break;
         unsigned long long ts = (unsigned long long)sec * 1000000000ull + (unsigned long long)frac * (unsigned long long)unit;
@@ -797,21 +804,20 @@ Accel_pcapng_run(Accel *self, PyObject *const *args, Py_ssize_t nargs)
     RunState st = {write, 0, 0, 0, 0};
     while (pos + 32 <= len) {
         const uint8_t *h = buf + pos;
-        uint32_t btype = big ? rd32be(h) : rd32(h), blen = big ? rd32be(h + 4) : rd32(h + 4);
+        uint32_t btype = rd32o(h, big), blen = rd32o(h + 4, big);
         if (btype != 6 || blen < 32 || (blen & 3) || (Py_ssize_t)blen > len - pos)
             break;
-        uint32_t ifid = big ? rd32be(h + 8) : rd32(h + 8);
-        uint32_t caplen = big ? rd32be(h + 20) : rd32(h + 20), origlen = big ? rd32be(h + 24) : rd32(h + 24);
+        uint32_t ifid = rd32o(h + 8, big);
+        uint32_t caplen = rd32o(h + 20, big), origlen = rd32o(h + 24, big);
         Py_ssize_t tail = blen - 4, dend = 28 + (Py_ssize_t)caplen;
-        if ((big ? rd32be(h + tail) : rd32(h + tail)) != blen || caplen > MAX_CAPLEN || dend > tail ||
+        if (rd32o(h + tail, big) != blen || caplen > MAX_CAPLEN || dend > tail ||
             ifid >= (uint32_t)nif || ifs[ifid].out < 0)
             break;
         /* Options: anything but a well-formed list without opt_comment goes to the reader. */
         Py_ssize_t o = (dend + 3) & ~(Py_ssize_t)3;
         int plain = 1;
         while (o + 4 <= tail) {
-            unsigned code = big ? (unsigned)((h[o] << 8) | h[o + 1]) : (unsigned)(h[o] | (h[o + 1] << 8));
-            unsigned olen = big ? (unsigned)((h[o + 2] << 8) | h[o + 3]) : (unsigned)(h[o + 2] | (h[o + 3] << 8));
+            unsigned code = rd16o(h + o, big), olen = rd16o(h + o + 2, big);
             if (code == 0)
                 break;
             if (code == 1 || o + 4 + (Py_ssize_t)olen > tail) {
@@ -822,8 +828,7 @@ Accel_pcapng_run(Accel *self, PyObject *const *args, Py_ssize_t nargs)
         }
         if (!plain)
             break;
-        unsigned long long ticks = ((unsigned long long)(big ? rd32be(h + 12) : rd32(h + 12)) << 32) |
-                                   (big ? rd32be(h + 16) : rd32(h + 16));
+        unsigned long long ticks = ((unsigned long long)rd32o(h + 12, big) << 32) | rd32o(h + 16, big);
         /* ticks * mul // div + offset_ns, refused (left to Python's integers) where 64 bits do not hold it */
         if (ifs[ifid].mul && ticks > ULLONG_MAX / ifs[ifid].mul)
             break;
